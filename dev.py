@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Developer entry point: set up the environments, render a demo workspace, run the tests.
+
+    python3 dev.py demo [DEST]     render a workspace with default answers (default: ./demo)
+    python3 dev.py test [ARGS...]  run the whole test suite (ARGS go to pytest)
+    python3 dev.py setup           only create/refresh the environments
+
+Standard library only, so it runs on a fresh machine with Python 3.11+ and git. It creates:
+
+* ``.venv/``: this project (Copier, the CLI, test tools) on the Python running this script;
+* ``.cache/osmosis-venv/``: the pinned osmosis-ai CLI, which needs Python >= 3.12. Found in this
+  order: $OSMOSIS_PYTHON, $UV_PYTHON, this Python, pyenv's versions, ``uv python find``; as a
+  last resort ``uv python install`` downloads one.
+
+Both are reused while their requirements are unchanged (a stamp file records them).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+CACHE = ROOT / ".cache"
+PROJECT_VENV = ROOT / ".venv"
+OSMOSIS_VENV = CACHE / "osmosis-venv"
+BIN = "Scripts" if os.name == "nt" else "bin"
+
+#: Pinned osmosis-ai for acceptance tests; extras so rollouts of every framework really import.
+OSMOSIS_REQUIREMENTS = [
+    "osmosis-ai[eval,strands,openai-agents]==0.3.8",
+    "pytest>=8",
+    "hypothesis>=6.100",
+]
+
+
+def run(*args: str | Path, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], check=True, **kwargs)
+
+
+def stamp_matches(env: Path, wanted: str) -> bool:
+    stamp = env / ".dev-stamp"
+    return stamp.exists() and stamp.read_text() == wanted
+
+
+def write_stamp(env: Path, wanted: str) -> None:
+    (env / ".dev-stamp").write_text(wanted)
+
+
+def ensure_project_venv() -> Path:
+    """Create .venv with uv inside it, and install this project with its test extras."""
+    python = PROJECT_VENV / BIN / "python"
+    wanted = (ROOT / "pyproject.toml").read_text() + sys.version
+    if python.exists() and stamp_matches(PROJECT_VENV, wanted):
+        return PROJECT_VENV
+    if not python.exists():
+        venv.EnvBuilder(with_pip=True).create(PROJECT_VENV)
+    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv")
+    run(uv(), "pip", "install", "--python", python, "--quiet", "-e", f"{ROOT}[test]")
+    write_stamp(PROJECT_VENV, wanted)
+    return PROJECT_VENV
+
+
+def uv() -> Path:
+    return PROJECT_VENV / BIN / "uv"
+
+
+def python_version(python: str) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run(
+            [python, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout.split()
+        return int(out[0]), int(out[1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
+def find_python_312() -> str:
+    """A Python >= 3.12 interpreter for osmosis-ai (see the module docstring for the order)."""
+    candidates = [os.environ.get("OSMOSIS_PYTHON", ""), os.environ.get("UV_PYTHON", ""),
+                  sys.executable]
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()
+        candidates += sorted(glob.glob(f"{root}/versions/3.1[2-9]*/bin/python3.1[2-9]"))
+    for candidate in candidates:
+        if candidate and Path(candidate).exists() and (python_version(candidate) or (0,)) >= (3, 12):
+            return candidate
+    found = subprocess.run([str(uv()), "python", "find", ">=3.12"], capture_output=True, text=True)
+    if found.returncode != 0:
+        run(uv(), "python", "install", "3.12")
+        found = subprocess.run([str(uv()), "python", "find", ">=3.12"], capture_output=True,
+                               text=True, check=True)
+    return found.stdout.strip()
+
+
+def ensure_osmosis_venv() -> tuple[Path, str]:
+    python312 = find_python_312()
+    wanted = "\n".join([*OSMOSIS_REQUIREMENTS, python312])
+    if not stamp_matches(OSMOSIS_VENV, wanted):
+        run(uv(), "venv", "--quiet", "--clear", "--python", python312, OSMOSIS_VENV)
+        run(uv(), "pip", "install", "--quiet", "--python", OSMOSIS_VENV / BIN / "python",
+            *OSMOSIS_REQUIREMENTS)
+        write_stamp(OSMOSIS_VENV, wanted)
+    return OSMOSIS_VENV, python312
+
+
+def setup() -> dict[str, str]:
+    ensure_project_venv()
+    osmosis_venv, python312 = ensure_osmosis_venv()
+    env = dict(os.environ)
+    env.update(
+        OSMOSIS_WORKSPACE_OSMOSIS_VENV=str(osmosis_venv),
+        UV_PYTHON=python312,
+        UV_PYTHON_DOWNLOADS="never",
+        PATH=f"{PROJECT_VENV / BIN}{os.pathsep}{env.get('PATH', '')}",
+    )
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def demo(args: list[str]) -> int:
+    dest = Path(args[0] if args else "demo").resolve()
+    ensure_project_venv()
+    cmd = [str(PROJECT_VENV / BIN / "osmosis-workspace"), "new", str(dest), "--defaults",
+           "--set", f"workspace_name={demo_name(dest)}"]
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.run(cmd).returncode
+
+
+def demo_name(dest: Path) -> str:
+    cleaned = "".join(c if c.isalnum() else "-" for c in dest.name.lower()).strip("-")
+    return cleaned if cleaned[:1].isalpha() else f"demo-{cleaned}".strip("-")
+
+
+def test(args: list[str]) -> int:
+    env = setup()
+    cmd = [str(PROJECT_VENV / BIN / "python"), "-m", "pytest", *args]
+    print("+", " ".join(cmd), flush=True)
+    code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    if code == 5:
+        print("pytest collected no tests: that is a failure here", file=sys.stderr)
+        return 1
+    return code
+
+
+def main(argv: list[str]) -> int:
+    command, rest = (argv[0], argv[1:]) if argv else ("help", [])
+    if command == "demo":
+        return demo(rest)
+    if command == "test":
+        return test(rest)
+    if command == "setup":
+        setup()
+        return 0
+    print(__doc__)
+    return 0 if command in {"help", "-h", "--help"} else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,58 @@
+"""Session fixtures: one render per answer set, one osmosis venv, one isolated HOME.
+
+Renders are expensive (about half a second each) and read-only for most tests, so each answer
+set is rendered and committed once per session; a test that changes files works on its own
+copy (``helpers.committed_copy``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers import ANSWER_SETS, GIT_ENV, Osmosis, git_init_commit, render
+
+OSMOSIS_VENV_VAR = "OSMOSIS_WORKSPACE_OSMOSIS_VENV"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _git_identity() -> None:
+    """Commits made by Copier, the CLI or tests need an identity; never touch global config."""
+    os.environ.update(GIT_ENV)
+
+
+@pytest.fixture(scope="session")
+def osmosis(tmp_path_factory: pytest.TempPathFactory) -> Osmosis:
+    """The pinned osmosis CLI prepared by ``python3 dev.py test`` (never skipped if missing)."""
+    venv = os.environ.get(OSMOSIS_VENV_VAR)
+    if not venv or not (Path(venv) / "bin" / "osmosis").exists():
+        pytest.fail(
+            f"{OSMOSIS_VENV_VAR} does not point at a venv with the osmosis CLI: run the suite "
+            "with `python3 dev.py test`, which creates it", pytrace=False,
+        )
+    python312 = os.environ.get("UV_PYTHON") or str(Path(venv) / "bin" / "python")
+    home = tmp_path_factory.mktemp("osmosis-home")
+    return Osmosis(venv=Path(venv), home=home, python312=python312)
+
+
+@pytest.fixture(scope="session")
+def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every answer set in ``helpers.ANSWER_SETS`` rendered once and committed to git."""
+    out: dict[str, Path] = {}
+    for name, answers in ANSWER_SETS.items():
+        dest = tmp_path_factory.mktemp(f"render-{name}") / answers["workspace_name"]
+        out[name] = git_init_commit(render(dest, answers))
+    return out
+
+
+@pytest.fixture(scope="session", params=sorted(ANSWER_SETS))
+def workspace(request: pytest.FixtureRequest, renders: dict[str, Path]) -> Path:
+    """Each committed render in turn (read-only: copy it before changing anything)."""
+    return renders[request.param]
+
+
+@pytest.fixture(scope="session")
+def default_workspace(renders: dict[str, Path]) -> Path:
+    return renders["defaults"]

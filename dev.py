@@ -33,7 +33,7 @@ BIN = "Scripts" if os.name == "nt" else "bin"
 
 #: Pinned osmosis-ai for acceptance tests; extras so rollouts of every framework really import.
 OSMOSIS_REQUIREMENTS = [
-    "osmosis-ai[eval,strands,openai-agents]==0.3.8",
+    "osmosis-ai[eval,strands,openai-agents,harbor]==0.3.8",
     "pytest>=8",
     "hypothesis>=6.100",
 ]
@@ -105,9 +105,12 @@ def ensure_osmosis_venv() -> tuple[Path, str]:
     python312 = find_python_312()
     wanted = "\n".join([*OSMOSIS_REQUIREMENTS, python312])
     if not stamp_matches(OSMOSIS_VENV, wanted):
-        run(uv(), "venv", "--quiet", "--clear", "--python", python312, OSMOSIS_VENV)
-        run(uv(), "pip", "install", "--quiet", "--python", OSMOSIS_VENV / BIN / "python",
-            *OSMOSIS_REQUIREMENTS)
+        interpreter = OSMOSIS_VENV / BIN / "python"
+        if not interpreter.exists() or python_version(str(interpreter)) != python_version(python312):
+            run(uv(), "venv", "--quiet", "--clear", "--python", python312, OSMOSIS_VENV)
+        # Installing into the existing venv (instead of recreating it) keeps a changed
+        # requirement from pulling the CLI away under tests that are running.
+        run(uv(), "pip", "install", "--quiet", "--python", interpreter, *OSMOSIS_REQUIREMENTS)
         write_stamp(OSMOSIS_VENV, wanted)
     return OSMOSIS_VENV, python312
 

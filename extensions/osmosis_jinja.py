@@ -138,6 +138,21 @@ def text_problem(value: object, field: str = "task_description", *, required: bo
     return secret_problem(value, field)
 
 
+FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def field_problem(value: object, field: str) -> str:
+    """Why ``value`` cannot name a metadata field the generated code reads (``row["name"]``)."""
+    if not isinstance(value, str) or not value:
+        return f"{field} is required"
+    if len(value) > MAX_NAME_LENGTH or not FIELD_RE.match(value):
+        return (
+            f"{field} {value!r} is not allowed: use letters, digits and underscores, starting "
+            "with a letter or underscore (at most 64 characters)"
+        )
+    return ""
+
+
 def rollout_package(rollout_name: str) -> str:
     """The Python package beside ``main.py``: ``support-triage`` -> ``support_triage_rollout``.
 
@@ -293,6 +308,7 @@ class OsmosisExtension(Extension):
             model_problem=model_problem,
             secret_problem=secret_problem,
             text_problem=text_problem,
+            field_problem=field_problem,
             rollout_package=rollout_package,
             class_prefix=class_prefix,
             default_rollout_name=default_rollout_name,

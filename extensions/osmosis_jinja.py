@@ -258,9 +258,62 @@ def json_str(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def py_str(value: object) -> str:
-    """A Python string literal holding ``value`` exactly (``repr`` escapes what needs escaping)."""
-    return repr(str(value))
+def _py_literal(text: str) -> str:
+    """One Python string literal for ``text``, quoted the way ruff and Black prefer.
+
+    Double quotes unless that needs more escapes than single quotes; backslashes, the chosen
+    quote and every non-printable character are escaped (``repr`` does the latter).
+    """
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    out = []
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif char == quote:
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])
+    return quote + "".join(out) + quote
+
+
+def _split_to_width(text: str, width: int) -> list[str]:
+    """Pieces of ``text`` whose literals fit ``width``: at newlines, then spaces, then anywhere."""
+    pieces: list[str] = []
+    for line in text.splitlines(keepends=True):
+        current = ""
+        for word in re.split(r"(?<= )", line):
+            if current and len(_py_literal(current + word)) > width:
+                pieces.append(current)
+                current = ""
+            while len(_py_literal(word)) > width and len(word) > 1:
+                cut = max(1, len(word) // 2)
+                while cut > 1 and len(_py_literal(word[:cut])) > width:
+                    cut //= 2
+                while cut < len(word) and len(_py_literal(word[: cut + 1])) <= width:
+                    cut += 1
+                pieces.append(word[:cut])
+                word = word[cut:]
+            current += word
+        if current:
+            pieces.append(current)
+    return pieces
+
+
+def py_str(value: object, width: int = 0) -> str:
+    """A Python expression equal to ``value`` (as text).
+
+    With ``width``, text whose literal is longer is written as parenthesised implicit
+    concatenation, one literal of at most ``width`` characters per line, so generated modules
+    stay within the line length whatever the user typed.
+    """
+    text = str(value)
+    literal = _py_literal(text)
+    if not width or len(literal) <= width:
+        return literal
+    lines = "".join(f"    {_py_literal(piece)}\n" for piece in _split_to_width(text, width))
+    return f"(\n{lines})"
 
 
 def md_block(value: object, info: str = "text") -> str:

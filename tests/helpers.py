@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -74,6 +75,40 @@ def render(dest: Path, answers: Mapping[str, Any], *, src: Path = ROOT, vcs_ref:
         quiet=True, **kwargs,
     )
     return dest
+
+
+def snapshot_template(dest: Path, src: Path = ROOT) -> Path:
+    """Copy the template repository's files (tracked and new, not ignored) to a plain folder.
+
+    Copier renders a plain folder in place, without cloning it (and without the throwaway
+    commit a dirty checkout needs), which makes bulk renders several times faster. Such renders
+    record no ``_commit``: use them where updates are not under test.
+    """
+    listed = git("ls-files", "-co", "--exclude-standard", "-z", cwd=src).stdout.split("\0")
+    for rel in filter(None, listed):
+        source, target = src / rel, dest / rel
+        if not source.exists() and not source.is_symlink():
+            continue  # deleted in the working tree
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
+    return dest
+
+
+_JINJA_LEFTOVER = re.compile(
+    r"(?<!\$)\{\{-?\s*[A-Za-z_][\w.]*\s*(\|[^{}]*)?-?\}\}"
+    r"|\{%-?\s*(if|elif|else|endif|for|endfor|set|include|extends|block|endblock|raw|macro)\b"
+)
+
+
+def jinja_leftovers(text: str) -> list[str]:
+    """Unrendered Jinja in a rendered file (``{{ name }}`` or ``{% tag``).
+
+    Python f-string braces and GitHub Actions' ``${{ expr }}`` are not Jinja and pass.
+    """
+    return [m.group(0) for m in _JINJA_LEFTOVER.finditer(text)]
 
 
 def git_init_commit(path: Path, *, origin: str | None = "https://github.com/acme/workspace.git"

@@ -135,6 +135,21 @@ def test_json_and_python_literals_read_back(text: str) -> None:
     assert ast.literal_eval(ext.py_str(text)) == text
 
 
+@given(tricky_text | st.text(min_size=100, max_size=600))
+def test_wrapped_python_literals_read_back_and_fit(text: str) -> None:
+    literal = ext.py_str(text, width=80)
+    assert ast.literal_eval(literal) == text
+    assert all(len(line) <= 84 for line in literal.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("text", "literal"),
+    [("plain", '"plain"'), ("it's", '"it' + "'" + 's"'), ('say "hi"', "'say " + '"hi"' + "'")],
+)
+def test_python_literals_use_the_quotes_ruff_prefers(text: str, literal: str) -> None:
+    assert ext.py_str(text) == literal
+
+
 @given(tricky_text)
 def test_md_block_is_never_closed_early(text: str) -> None:
     block = ext.md_block(text).split("\n")
@@ -153,9 +168,18 @@ def test_one_line_filters_stay_on_one_line(text: str) -> None:
 
 
 def test_extension_registers_every_filter_copier_yml_uses() -> None:
-    env = jinja2.Environment(extensions=[ext.OsmosisExtension])
+    datasets_spec = importlib.util.spec_from_file_location(
+        "osmosis_datasets", ROOT / "extensions" / "datasets.py"
+    )
+    assert datasets_spec and datasets_spec.loader
+    datasets = importlib.util.module_from_spec(datasets_spec)
+    sys.modules["osmosis_datasets"] = datasets
+    datasets_spec.loader.exec_module(datasets)
+    env = jinja2.Environment(extensions=[ext.OsmosisExtension, datasets.DatasetExtension])
     used = set()
-    for source in [ROOT / "copier.yml", *(ROOT / "template").rglob("*.jinja")]:
+    sources = [ROOT / "copier.yml", *(ROOT / "template").rglob("*.jinja"),
+               *(ROOT / "includes").rglob("*.jinja")]
+    for source in sources:
         used |= set(_filter_names(source.read_text(encoding="utf-8")))
     builtin = set(jinja2.Environment().filters) | {"to_nice_yaml"}
     assert used - builtin <= set(env.filters), used - builtin - set(env.filters)

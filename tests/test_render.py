@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import ANSWER_SETS, ROOT, git, render, rendered_text_files, tree_bytes
+from helpers import (
+    ANSWER_SETS,
+    ROOT,
+    git,
+    jinja_leftovers,
+    render,
+    rendered_text_files,
+    tree_bytes,
+)
 
 ALL_SKILLS = [
     "plan-training", "plan-eval", "create-rollouts", "evaluate-rollouts", "debug-rollouts",
@@ -96,8 +104,7 @@ def test_no_template_syntax_left(workspace: Path) -> None:
     if any(mark in answers["task_description"] for mark in ("{{", "{%")):
         pytest.skip("this answer set puts template-like text in the task on purpose")
     for path in rendered_text_files(workspace):
-        text = path.read_text(encoding="utf-8")
-        assert "{{" not in text and "{%" not in text, path
+        assert not jinja_leftovers(path.read_text(encoding="utf-8")), path
     assert not list(workspace.rglob("*.jinja"))
 
 

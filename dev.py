@@ -75,7 +75,10 @@ def python_version(python: str) -> tuple[int, int] | None:
     try:
         out = subprocess.run(
             [python, "-c", "import sys; print(*sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=30, check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
         ).stdout.split()
         return int(out[0]), int(out[1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
@@ -84,20 +87,28 @@ def python_version(python: str) -> tuple[int, int] | None:
 
 def find_python_312() -> str:
     """A Python >= 3.12 interpreter for osmosis-ai (see the module docstring for the order)."""
-    candidates = [os.environ.get("OSMOSIS_PYTHON", ""), os.environ.get("UV_PYTHON", ""),
-                  sys.executable]
+    candidates = [
+        os.environ.get("OSMOSIS_PYTHON", ""),
+        os.environ.get("UV_PYTHON", ""),
+        sys.executable,
+    ]
     pyenv = shutil.which("pyenv")
     if pyenv:
         root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()
         candidates += sorted(glob.glob(f"{root}/versions/3.1[2-9]*/bin/python3.1[2-9]"))
     for candidate in candidates:
-        if candidate and Path(candidate).exists() and (python_version(candidate) or (0,)) >= (3, 12):
+        if (
+            candidate
+            and Path(candidate).exists()
+            and (python_version(candidate) or (0,)) >= (3, 12)
+        ):
             return candidate
     found = subprocess.run([str(uv()), "python", "find", ">=3.12"], capture_output=True, text=True)
     if found.returncode != 0:
         run(uv(), "python", "install", "3.12")
-        found = subprocess.run([str(uv()), "python", "find", ">=3.12"], capture_output=True,
-                               text=True, check=True)
+        found = subprocess.run(
+            [str(uv()), "python", "find", ">=3.12"], capture_output=True, text=True, check=True
+        )
     return found.stdout.strip()
 
 
@@ -106,7 +117,9 @@ def ensure_osmosis_venv() -> tuple[Path, str]:
     wanted = "\n".join([*OSMOSIS_REQUIREMENTS, python312])
     if not stamp_matches(OSMOSIS_VENV, wanted):
         interpreter = OSMOSIS_VENV / BIN / "python"
-        if not interpreter.exists() or python_version(str(interpreter)) != python_version(python312):
+        if not interpreter.exists() or python_version(str(interpreter)) != python_version(
+            python312
+        ):
             run(uv(), "venv", "--quiet", "--clear", "--python", python312, OSMOSIS_VENV)
         # Installing into the existing venv (instead of recreating it) keeps a changed
         # requirement from pulling the CLI away under tests that are running.
@@ -132,8 +145,14 @@ def setup() -> dict[str, str]:
 def demo(args: list[str]) -> int:
     dest = Path(args[0] if args else "demo").resolve()
     ensure_project_venv()
-    cmd = [str(PROJECT_VENV / BIN / "osmosis-workspace"), "new", str(dest), "--defaults",
-           "--set", f"workspace_name={demo_name(dest)}"]
+    cmd = [
+        str(PROJECT_VENV / BIN / "osmosis-workspace"),
+        "new",
+        str(dest),
+        "--defaults",
+        "--set",
+        f"workspace_name={demo_name(dest)}",
+    ]
     print("+", " ".join(cmd), flush=True)
     return subprocess.run(cmd).returncode
 

@@ -45,7 +45,10 @@ RESERVED_ROLLOUT_NAMES = frozenset({"default"})
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an OpenAI-style API key (sk-...)", re.compile(r"\bsk-[A-Za-z0-9_-]{16,}")),
     ("an Anthropic API key (sk-ant-...)", re.compile(r"\bsk-ant-[A-Za-z0-9_-]{10,}")),
-    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")),
+    (
+        "a GitHub token",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
+    ),
     ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{30,}")),
     ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
@@ -202,8 +205,15 @@ def default_rollout_name(workspace_name: str) -> str:
 # Escaping: each filter returns a complete literal for one format and is exact (reads back equal)
 # ---------------------------------------------------------------------------------------------
 
-_TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
-                 "\r": "\\r"}
+_TOML_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 
 
 def toml_str(value: object) -> str:
@@ -316,6 +326,25 @@ def py_str(value: object, width: int = 0) -> str:
     return f"(\n{lines})"
 
 
+def answers_yaml(answers: object) -> str:
+    """The answers file body: block-style YAML that reads back to exactly ``answers``."""
+    import yaml  # Copier depends on PyYAML, so it is always importable where this runs
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        awkward = any(not _yaml_printable(ch) or ch in "\x85\u2028\u2029" for ch in value)
+        style = '"' if awkward or "\n" in value or value != value.strip() else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, represent_str)
+    return yaml.dump(
+        answers, Dumper=Dumper, allow_unicode=True, default_flow_style=False, sort_keys=True,
+        width=100, indent=2,
+    )
+
+
 def md_block(value: object, info: str = "text") -> str:
     """A fenced Markdown block that shows ``value`` verbatim.
 
@@ -370,6 +399,7 @@ class OsmosisExtension(Extension):
             yaml_str=yaml_str,
             json_str=json_str,
             py_str=py_str,
+            answers_yaml=answers_yaml,
             md_block=md_block,
             md_quote=md_quote,
             comment_line=comment_line,

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
-
-from helpers import ANSWER_SETS, GIT_ENV, Osmosis, git_init_commit, render
+from helpers import ANSWER_SETS, GIT_ENV, Osmosis, git_init_commit, render, snapshot_template
+from scaffold_matrix import all_combos
 
 OSMOSIS_VENV_VAR = "OSMOSIS_WORKSPACE_OSMOSIS_VENV"
 
@@ -30,7 +30,8 @@ def osmosis(tmp_path_factory: pytest.TempPathFactory) -> Osmosis:
     if not venv or not (Path(venv) / "bin" / "osmosis").exists():
         pytest.fail(
             f"{OSMOSIS_VENV_VAR} does not point at a venv with the osmosis CLI: run the suite "
-            "with `python3 dev.py test`, which creates it", pytrace=False,
+            "with `python3 dev.py test`, which creates it",
+            pytrace=False,
         )
     python312 = os.environ.get("UV_PYTHON") or str(Path(venv) / "bin" / "python")
     home = tmp_path_factory.mktemp("osmosis-home")
@@ -56,3 +57,22 @@ def workspace(request: pytest.FixtureRequest, renders: dict[str, Path]) -> Path:
 @pytest.fixture(scope="session")
 def default_workspace(renders: dict[str, Path]) -> Path:
     return renders["defaults"]
+
+
+@pytest.fixture(scope="session")
+def matrix_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every scaffold combination rendered once into one folder, each committed to git.
+
+    Renders come from a plain snapshot of the template (no clone per render); nothing else is
+    ever written into this folder, so tests can check that no render wrote beside itself.
+    """
+    template = snapshot_template(tmp_path_factory.mktemp("template") / "t")
+    root = tmp_path_factory.mktemp("matrix")
+    for combo in all_combos():
+        git_init_commit(render(root / combo.name, combo.answers, src=template, vcs_ref=None))
+    return root
+
+
+@pytest.fixture(scope="session")
+def matrix(matrix_root: Path) -> dict[str, Path]:
+    return {combo.name: matrix_root / combo.name for combo in all_combos()}

@@ -47,7 +47,7 @@ def command_lines(markdown: str) -> Iterator[list[str]]:
     for fragment in code_fragments(markdown):
         fragment = re.sub(r"(^|\s)#.*$", "", fragment)  # a shell comment is prose
         for match in _COMMAND_START.finditer(fragment):
-            rest = fragment[match.end():]
+            rest = fragment[match.end() :]
             try:
                 tokens = shlex.split(rest, comments=True)
             except ValueError:
@@ -123,8 +123,9 @@ def parse_help(text: str) -> tuple[set[str], set[str]]:
             continue
         options.update(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])\b", line))
         if "command" in section:
-            name = re.match(r"^([a-z][a-z0-9-]*)\s{2,}", line) or re.match(r"^([a-z][a-z0-9-]*)$",
-                                                                         line)
+            name = re.match(r"^([a-z][a-z0-9-]*)\s{2,}", line) or re.match(
+                r"^([a-z][a-z0-9-]*)$", line
+            )
             if name:
                 subcommands.add(name.group(1))
     return subcommands, options

@@ -102,8 +102,13 @@ class FakeLLM:
                 if not fake._record({"path": self.path}):
                     self._send(503, {"error": {"message": "request budget exhausted"}})
                     return
-                self._send(200, {"object": "list", "data": [
-                    {"id": "fake-model", "object": "model", "owned_by": "tests"}]})
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [{"id": "fake-model", "object": "model", "owned_by": "tests"}],
+                    },
+                )
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -130,11 +135,13 @@ def completion(answer: str | ToolCall, model: str) -> dict[str, Any]:
         message: dict[str, Any] = {
             "role": "assistant",
             "content": None,
-            "tool_calls": [{
-                "id": f"call_{abs(hash((answer.name, time.time_ns()))) % 10**10}",
-                "type": "function",
-                "function": {"name": answer.name, "arguments": json.dumps(answer.arguments)},
-            }],
+            "tool_calls": [
+                {
+                    "id": f"call_{abs(hash((answer.name, time.time_ns()))) % 10**10}",
+                    "type": "function",
+                    "function": {"name": answer.name, "arguments": json.dumps(answer.arguments)},
+                }
+            ],
         }
         finish = "tool_calls"
     else:

@@ -49,7 +49,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
     },
     "unicode": {
         "workspace_name": "x9",
-        "task_description": "Traduire des énoncés 🌍 — «quotes», back\\slash, \"dq\", tab\there.\n---\n",
+        "task_description": (
+            'Traduire des énoncés 🌍 — «quotes», back\\slash, "dq", tab\there.\n---\n'
+        ),
         "rollout_name": "default-task",
         "dataset_name": "d",
         "eval_model": "openrouter/meta-llama/llama-3.3-70b-instruct",
@@ -67,12 +69,24 @@ def git(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProces
     return result
 
 
-def render(dest: Path, answers: Mapping[str, Any], *, src: Path = ROOT, vcs_ref: str = "HEAD",
-           **kwargs: Any) -> Path:
+def render(
+    dest: Path,
+    answers: Mapping[str, Any],
+    *,
+    src: Path = ROOT,
+    vcs_ref: str = "HEAD",
+    **kwargs: Any,
+) -> Path:
     """Render the template into ``dest`` with the real Copier API, non-interactively."""
     copier.run_copy(
-        str(src), str(dest), data=dict(answers), defaults=True, unsafe=True, vcs_ref=vcs_ref,
-        quiet=True, **kwargs,
+        str(src),
+        str(dest),
+        data=dict(answers),
+        defaults=True,
+        unsafe=True,
+        vcs_ref=vcs_ref,
+        quiet=True,
+        **kwargs,
     )
     return dest
 
@@ -111,8 +125,9 @@ def jinja_leftovers(text: str) -> list[str]:
     return [m.group(0) for m in _JINJA_LEFTOVER.finditer(text)]
 
 
-def git_init_commit(path: Path, *, origin: str | None = "https://github.com/acme/workspace.git"
-                    ) -> Path:
+def git_init_commit(
+    path: Path, *, origin: str | None = "https://github.com/acme/workspace.git"
+) -> Path:
     """Make ``path`` a git repository with everything committed (what `new` will do)."""
     git("init", "-q", "-b", "main", cwd=path)
     git("add", "-A", cwd=path)
@@ -217,8 +232,11 @@ class Osmosis:
         return self.venv / "bin"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("OSMOSIS_", "VIRTUAL_ENV", "PYTHONPATH"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("OSMOSIS_", "VIRTUAL_ENV", "PYTHONPATH"))
+        }
         env.update(GIT_ENV)
         env.update(
             HOME=str(self.home),
@@ -234,8 +252,13 @@ class Osmosis:
 
     def run(self, *args: str, cwd: Path, timeout: float = 300, **extra_env: str) -> OsmosisResult:
         result = subprocess.run(
-            [str(self.bin_dir / "osmosis"), *args], cwd=cwd, env=self.env(**extra_env),
-            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            [str(self.bin_dir / "osmosis"), *args],
+            cwd=cwd,
+            env=self.env(**extra_env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
         )
         return OsmosisResult(result.returncode, result.stdout, result.stderr)
 
@@ -247,13 +270,23 @@ class Osmosis:
         """
         fake_platform = "http://127.0.0.1:9"
         return self.run(
-            "--json", kind, "submit", config, cwd=cwd, timeout=120,
-            OSMOSIS_TOKEN="dummy-token-for-tests", OSMOSIS_PLATFORM_URL=fake_platform,
+            "--json",
+            kind,
+            "submit",
+            config,
+            cwd=cwd,
+            timeout=120,
+            OSMOSIS_TOKEN="dummy-token-for-tests",
+            OSMOSIS_PLATFORM_URL=fake_platform,
             OSMOSIS_TOKEN_PLATFORM_URL=fake_platform,
         )
 
     def python(self, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [str(self.bin_dir / "python"), *args], cwd=cwd, env=self.env(),
-            capture_output=True, text=True, timeout=timeout,
+            [str(self.bin_dir / "python"), *args],
+            cwd=cwd,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )

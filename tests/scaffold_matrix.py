@@ -19,8 +19,15 @@ BACKENDS = ["local"]
 MODES = ["prompt", "metadata"]
 GRADERS = ["exact-match", "numeric", "contains", "regex", "json-match", "llm-judge"]
 
-_SHORT = {"custom": "cu", "openai-agents": "oa", "strands": "st", "local": "lo", "harbor": "hb",
-          "prompt": "p", "metadata": "m"}
+_SHORT = {
+    "custom": "cu",
+    "openai-agents": "oa",
+    "strands": "st",
+    "local": "lo",
+    "harbor": "hb",
+    "prompt": "p",
+    "metadata": "m",
+}
 
 
 @dataclass(frozen=True)
@@ -33,8 +40,9 @@ class Combo:
     @property
     def name(self) -> str:
         """A unique, valid workspace and rollout name (unique Python packages across renders)."""
-        return "-".join([_SHORT[self.framework], _SHORT[self.backend], _SHORT[self.mode],
-                         self.grader])
+        return "-".join(
+            [_SHORT[self.framework], _SHORT[self.backend], _SHORT[self.mode], self.grader]
+        )
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -54,16 +62,20 @@ def pairwise(*factors: list[str]) -> list[tuple[str, ...]]:
     wanted = {
         (i, a, j, b)
         for i, j in itertools.combinations(range(len(factors)), 2)
-        for a in factors[i] for b in factors[j]
+        for a in factors[i]
+        for b in factors[j]
     }
     rows: list[tuple[str, ...]] = []
     while wanted:
-        best = max(itertools.product(*factors), key=lambda row: sum(
-            (i, row[i], j, row[j]) in wanted
-            for i, j in itertools.combinations(range(len(row)), 2)))
+        best = max(
+            itertools.product(*factors),
+            key=lambda row: sum(
+                (i, row[i], j, row[j]) in wanted
+                for i, j in itertools.combinations(range(len(row)), 2)
+            ),
+        )
         rows.append(best)
-        wanted -= {(i, best[i], j, best[j])
-                   for i, j in itertools.combinations(range(len(best)), 2)}
+        wanted -= {(i, best[i], j, best[j]) for i, j in itertools.combinations(range(len(best)), 2)}
     return rows
 
 
@@ -125,8 +137,9 @@ class TaskPlayer:
             return json.dumps({"answer": value})
         return f"Using the calculator.\n#### {value}"
 
-    def __call__(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-                 ) -> str | ToolCall:
+    def __call__(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> str | ToolCall:
         system = " ".join(str(m.get("content")) for m in messages if m.get("role") == "system")
         if "You are grading" in system:
             return self.judge(last_user_text(messages))

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from fake_llm import FakeLLM, last_user_text
 from helpers import Osmosis, committed_copy
 
@@ -32,7 +31,8 @@ def test_local_eval_grades_every_row_as_predicted(
     rows = dataset_rows(workspace, answers["dataset_name"])
     # Right answers for the even rows, a wrong number for the odd ones.
     replies = {
-        row["user_prompt"]: f"Working...\n#### {row['ground_truth']}" if i % 2 == 0
+        row["user_prompt"]: f"Working...\n#### {row['ground_truth']}"
+        if i % 2 == 0
         else "I think it is\n#### 999999"
         for i, row in enumerate(rows)
     }
@@ -46,20 +46,32 @@ def test_local_eval_grades_every_row_as_predicted(
     # OpenAI-compatible provider so no real endpoint is ever contacted.
     config = workspace / "configs" / "eval" / f"{rollout}.toml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace(f'model_path = "{answers["eval_model"]}"',
-                                   'model_path = "openai/fake-model"'), encoding="utf-8")
+    config.write_text(
+        text.replace(f'model_path = "{answers["eval_model"]}"', 'model_path = "openai/fake-model"'),
+        encoding="utf-8",
+    )
     secrets = tmp_path / "secrets.env"
-    secret_names = [line.split('"')[1] for line in text.splitlines()
-                    if line.startswith("required")]
+    secret_names = [line.split('"')[1] for line in text.splitlines() if line.startswith("required")]
     secrets.write_text("".join(f"{name}=sk-fake-not-a-key\n" for name in secret_names))
 
     with FakeLLM(responder, max_requests=200, max_seconds=300) as fake:
         result = osmosis.run(
-            "--json", "eval", "run", f"configs/eval/{rollout}.toml",
-            "--dataset-file", f"data/{answers['dataset_name']}.jsonl",
-            "--name", "acceptance", "--fresh", "--yes", "--secrets-file", str(secrets),
-            cwd=workspace, timeout=400,
-            OPENAI_API_BASE=fake.base_url, OPENAI_API_KEY="sk-fake-not-a-key",
+            "--json",
+            "eval",
+            "run",
+            f"configs/eval/{rollout}.toml",
+            "--dataset-file",
+            f"data/{answers['dataset_name']}.jsonl",
+            "--name",
+            "acceptance",
+            "--fresh",
+            "--yes",
+            "--secrets-file",
+            str(secrets),
+            cwd=workspace,
+            timeout=400,
+            OPENAI_API_BASE=fake.base_url,
+            OPENAI_API_KEY="sk-fake-not-a-key",
         )
         asked = {last_user_text(r["messages"]) for r in fake.completion_requests()}
 

@@ -12,10 +12,9 @@ import tomllib
 import jinja2
 import pytest
 import yaml
+from helpers import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
-
-from helpers import ROOT
 
 _spec = importlib.util.spec_from_file_location(
     "osmosis_jinja", ROOT / "extensions" / "osmosis_jinja.py"
@@ -29,10 +28,29 @@ _spec.loader.exec_module(ext)
 tricky_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
     max_size=200,
-) | st.sampled_from([
-    '"', "'''", '"""', "\\", "\\n", "{{ x }}", "{% raw %}", "---", "\n---\n", "$ARGUMENTS",
-    "\u202e", "\u2028", "\ufeff", "\x7f", "\x1b[31m", "😀", "a: b # c", "- item", "key = 1",
-])
+) | st.sampled_from(
+    [
+        '"',
+        "'''",
+        '"""',
+        "\\",
+        "\\n",
+        "{{ x }}",
+        "{% raw %}",
+        "---",
+        "\n---\n",
+        "$ARGUMENTS",
+        "\u202e",
+        "\u2028",
+        "\ufeff",
+        "\x7f",
+        "\x1b[31m",
+        "😀",
+        "a: b # c",
+        "- item",
+        "key = 1",
+    ]
+)
 
 
 @pytest.mark.parametrize(
@@ -51,7 +69,7 @@ tricky_text = st.text(
         ("../x", "is not allowed"),
         ("a/b", "is not allowed"),
         ("~", "is not allowed"),
-        ("ｆｕｌｌwidth", "is not allowed"),
+        ("\uff46\uff55\uff4c\uff4cwidth", "is not allowed"),
         ("con", "Windows reserves"),
         ("lpt1", "Windows reserves"),
         ("x" * 65, "the limit is 64"),
@@ -95,8 +113,11 @@ def test_text_problem_rejects_empty_nul_oversize_and_keys() -> None:
 
 @pytest.mark.parametrize(
     ("rollout", "package", "prefix"),
-    [("support-triage", "support_triage_rollout", "SupportTriage"),
-     ("json", "json_rollout", "Json"), ("a1-b2-c3", "a1_b2_c3_rollout", "A1B2C3")],
+    [
+        ("support-triage", "support_triage_rollout", "SupportTriage"),
+        ("json", "json_rollout", "Json"),
+        ("a1-b2-c3", "a1_b2_c3_rollout", "A1B2C3"),
+    ],
 )
 def test_name_derivations(rollout: str, package: str, prefix: str) -> None:
     assert ext.rollout_package(rollout) == package
@@ -111,8 +132,12 @@ def test_default_rollout_name_avoids_reserved() -> None:
 
 @pytest.mark.parametrize(
     ("model", "secret"),
-    [("openai/gpt-5-mini", "OPENAI_API_KEY"), ("anthropic/claude", "ANTHROPIC_API_KEY"),
-     ("hosted_vllm/x", "HOSTED_VLLM_API_KEY"), ("9lab/x", "P_9LAB_API_KEY")],
+    [
+        ("openai/gpt-5-mini", "OPENAI_API_KEY"),
+        ("anthropic/claude", "ANTHROPIC_API_KEY"),
+        ("hosted_vllm/x", "HOSTED_VLLM_API_KEY"),
+        ("9lab/x", "P_9LAB_API_KEY"),
+    ],
 )
 def test_provider_secret(model: str, secret: str) -> None:
     assert ext.provider_secret(model) == secret
@@ -177,8 +202,11 @@ def test_extension_registers_every_filter_copier_yml_uses() -> None:
     datasets_spec.loader.exec_module(datasets)
     env = jinja2.Environment(extensions=[ext.OsmosisExtension, datasets.DatasetExtension])
     used = set()
-    sources = [ROOT / "copier.yml", *(ROOT / "template").rglob("*.jinja"),
-               *(ROOT / "includes").rglob("*.jinja")]
+    sources = [
+        ROOT / "copier.yml",
+        *(ROOT / "template").rglob("*.jinja"),
+        *(ROOT / "includes").rglob("*.jinja"),
+    ]
     for source in sources:
         used |= set(_filter_names(source.read_text(encoding="utf-8")))
     builtin = set(jinja2.Environment().filters) | {"to_nice_yaml"}

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from doc_commands import HelpTree, command_lines
 from helpers import Osmosis, committed_copy
 
@@ -23,11 +22,14 @@ OSMOSIS_VERSION = "0.3.8"
 
 
 @pytest.fixture(scope="session")
-def osmosis_copies(renders: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-                   ) -> dict[str, Path]:
+def osmosis_copies(
+    renders: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     """One committed copy per render for the osmosis CLI to write its local state into."""
-    return {name: committed_copy(path, tmp_path_factory.mktemp(f"osm-{name}") / path.name)
-            for name, path in renders.items()}
+    return {
+        name: committed_copy(path, tmp_path_factory.mktemp(f"osm-{name}") / path.name)
+        for name, path in renders.items()
+    }
 
 
 @pytest.fixture(params=["defaults", "support", "unicode"])
@@ -57,8 +59,13 @@ def test_doctor_fix_has_nothing_to_repair(osmosis: Osmosis, osm_workspace: Path)
     result = osmosis.run("--json", "doctor", "--fix", cwd=osm_workspace)
     assert result.code == 0, result.stderr
     assert result.payload["resource"]["valid"] is True
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=osm_workspace,
-                            capture_output=True, text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain"],
+        cwd=osm_workspace,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert status == "", f"doctor --fix changed the workspace:\n{status}"
 
 
@@ -66,8 +73,9 @@ def test_every_dataset_validates(osmosis: Osmosis, osm_workspace: Path) -> None:
     files = sorted((osm_workspace / "data").glob("*.jsonl"))
     assert files
     for data in files:
-        result = osmosis.run("--json", "dataset", "validate", str(data.relative_to(osm_workspace)),
-                             cwd=osm_workspace)
+        result = osmosis.run(
+            "--json", "dataset", "validate", str(data.relative_to(osm_workspace)), cwd=osm_workspace
+        )
         assert result.code == 0, result.stderr
         assert result.payload["data"]["warnings"] == [], result.payload
 
@@ -77,20 +85,23 @@ def test_submit_preflight_passes_for_rollout_configs(
     osmosis: Osmosis, osm_workspace: Path, kind: str
 ) -> None:
     folder = "eval" if kind == "eval" else "training"
-    configs = [p for p in (osm_workspace / "configs" / folder).glob("*.toml")
-               if p.name != "default.toml"]
+    configs = [
+        p for p in (osm_workspace / "configs" / folder).glob("*.toml") if p.name != "default.toml"
+    ]
     assert configs
     for config in configs:
-        result = osmosis.submit_dry_run(kind, str(config.relative_to(osm_workspace)),
-                                        cwd=osm_workspace)
+        result = osmosis.submit_dry_run(
+            kind, str(config.relative_to(osm_workspace)), cwd=osm_workspace
+        )
         assert result.error_code == "INTERACTIVE_REQUIRED", (config, result.stdout, result.stderr)
         warnings = str(result.payload["error"].get("details", ""))
         assert "preflight skipped" not in warnings.lower(), "entrypoint was not really imported"
 
 
 def test_benchmark_config_passes_submit_checks(osmosis: Osmosis, osm_workspace: Path) -> None:
-    result = osmosis.submit_dry_run("benchmark", "configs/benchmark/default.toml",
-                                    cwd=osm_workspace)
+    result = osmosis.submit_dry_run(
+        "benchmark", "configs/benchmark/default.toml", cwd=osm_workspace
+    )
     assert result.error_code == "INTERACTIVE_REQUIRED", (result.stdout, result.stderr)
 
 
@@ -123,16 +134,19 @@ def test_placeholder_defaults_load_once_filled(
     default = workspace / "configs" / folder / "default.toml"
     text = default.read_text(encoding="utf-8")
     assert "<your-rollout>" in text
-    filled = (text.replace("<your-rollout>", rollout)
-              .replace("<your-entrypoint-file>", "main.py")
-              .replace("<your-model-path>", "Qwen/Qwen3.6-35B-A3B")
-              .replace("<your-dataset-name>", "demo-task"))
+    filled = (
+        text.replace("<your-rollout>", rollout)
+        .replace("<your-entrypoint-file>", "main.py")
+        .replace("<your-model-path>", "Qwen/Qwen3.6-35B-A3B")
+        .replace("<your-dataset-name>", "demo-task")
+    )
     assert "<your-" not in str(tomllib.loads(filled)), "a placeholder value was left unfilled"
     target = default.with_name("filled.toml")
     target.write_text(filled, encoding="utf-8")
     module, func = LOADERS[folder].split(":")
-    script = (f"import sys; from {module} import {func}; c = {func}(sys.argv[1]); "
-              "print(type(c).__name__)")
+    script = (
+        f"import sys; from {module} import {func}; c = {func}(sys.argv[1]); print(type(c).__name__)"
+    )
     loaded = osmosis.python("-c", script, str(target), cwd=workspace)
     assert loaded.returncode == 0, loaded.stderr
     # And unfilled, the same loader refuses nothing silently: the placeholders stay visible.
@@ -141,30 +155,43 @@ def test_placeholder_defaults_load_once_filled(
 
 def test_workspace_own_tests_pass(osmosis: Osmosis, osm_workspace: Path) -> None:
     rollout = answers(osm_workspace)["rollout_name"]
-    result = osmosis.python("-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            cwd=osm_workspace / "rollouts" / rollout)
+    result = osmosis.python(
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=osm_workspace / "rollouts" / rollout
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout
 
 
-def test_root_project_syncs_with_uv(osmosis: Osmosis, osmosis_copies: dict[str, Path],
-                                    tmp_path: Path) -> None:
+def test_root_project_syncs_with_uv(
+    osmosis: Osmosis, osmosis_copies: dict[str, Path], tmp_path: Path
+) -> None:
     """`uv sync` at the root installs the osmosis CLI and the rollout, importable."""
     workspace = committed_copy(osmosis_copies["defaults"], tmp_path / "ws")
     env = osmosis.env(UV_PROJECT_ENVIRONMENT=str(workspace / ".venv"))
-    synced = subprocess.run([str(osmosis.bin_dir / "uv"), "sync", "--quiet"], cwd=workspace,
-                            env=env, capture_output=True, text=True, timeout=600)
+    synced = subprocess.run(
+        [str(osmosis.bin_dir / "uv"), "sync", "--quiet"],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert synced.returncode == 0, synced.stderr
     package = answers(workspace)["rollout_name"].replace("-", "_") + "_rollout"
-    probe = subprocess.run([str(workspace / ".venv/bin/python"), "-c", f"import {package}"],
-                           cwd=tmp_path, capture_output=True, text=True)
+    probe = subprocess.run(
+        [str(workspace / ".venv/bin/python"), "-c", f"import {package}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert probe.returncode == 0, probe.stderr
     assert (workspace / ".venv/bin/osmosis").exists()
 
 
 def markdown_files(workspace: Path) -> list[Path]:
-    return sorted(p for p in workspace.rglob("*.md") if ".git" not in p.parts
-                  and ".claude" not in p.parts)
+    return sorted(
+        p for p in workspace.rglob("*.md") if ".git" not in p.parts and ".claude" not in p.parts
+    )
 
 
 def test_every_documented_osmosis_command_exists(
@@ -177,8 +204,9 @@ def test_every_documented_osmosis_command_exists(
             for words in command_lines(doc.read_text(encoding="utf-8")):
                 seen += 1
                 if problem := tree.problem(words):
-                    problems.append(f"{doc.relative_to(workspace)}: osmosis "
-                                    f"{' '.join(words)} -> {problem}")
+                    problems.append(
+                        f"{doc.relative_to(workspace)}: osmosis {' '.join(words)} -> {problem}"
+                    )
     assert seen > 20, "expected the docs to show real commands"
     assert not problems, "\n".join(sorted(set(problems)))
 

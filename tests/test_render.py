@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import (
     ANSWER_SETS,
     ROOT,
@@ -24,8 +23,16 @@ from helpers import (
 )
 
 ALL_SKILLS = [
-    "plan-training", "plan-eval", "create-rollouts", "evaluate-rollouts", "debug-rollouts",
-    "submit-eval", "submit-training", "submit-benchmarks", "deploy-models", "update-workspace",
+    "plan-training",
+    "plan-eval",
+    "create-rollouts",
+    "evaluate-rollouts",
+    "debug-rollouts",
+    "submit-eval",
+    "submit-training",
+    "submit-benchmarks",
+    "deploy-models",
+    "update-workspace",
 ]
 
 
@@ -54,18 +61,33 @@ def test_required_layout(workspace: Path) -> None:
     rollout, dataset = answers["rollout_name"], answers["dataset_name"]
     package = rollout.replace("-", "_") + "_rollout"
     required = [
-        "AGENTS.md", "CLAUDE.md", "README.md", "configs/AGENTS.md", ".gitignore", ".env.example",
-        "pyproject.toml", ".copier-answers.yml", ".python-version",
-        "rollouts/.gitkeep", "configs/eval/.gitkeep", "configs/training/.gitkeep",
+        "AGENTS.md",
+        "CLAUDE.md",
+        "README.md",
+        "configs/AGENTS.md",
+        ".gitignore",
+        ".env.example",
+        "pyproject.toml",
+        ".copier-answers.yml",
+        ".python-version",
+        "rollouts/.gitkeep",
+        "configs/eval/.gitkeep",
+        "configs/training/.gitkeep",
         "data/.gitkeep",
-        "configs/eval/default.toml", "configs/training/default.toml",
+        "configs/eval/default.toml",
+        "configs/training/default.toml",
         "configs/benchmark/default.toml",
-        f"configs/eval/{rollout}.toml", f"configs/training/{rollout}.toml",
+        f"configs/eval/{rollout}.toml",
+        f"configs/training/{rollout}.toml",
         f"data/{dataset}.jsonl",
-        f"rollouts/{rollout}/main.py", f"rollouts/{rollout}/pyproject.toml",
-        f"rollouts/{rollout}/README.md", f"rollouts/{rollout}/{package}/__init__.py",
-        f"rollouts/{rollout}/{package}/workflow.py", f"rollouts/{rollout}/{package}/grader.py",
-        f"rollouts/{rollout}/{package}/scoring.py", f"rollouts/{rollout}/tests/test_grader.py",
+        f"rollouts/{rollout}/main.py",
+        f"rollouts/{rollout}/pyproject.toml",
+        f"rollouts/{rollout}/README.md",
+        f"rollouts/{rollout}/{package}/__init__.py",
+        f"rollouts/{rollout}/{package}/workflow.py",
+        f"rollouts/{rollout}/{package}/grader.py",
+        f"rollouts/{rollout}/{package}/scoring.py",
+        f"rollouts/{rollout}/tests/test_grader.py",
     ]
     missing = [path for path in required if not (workspace / path).is_file()]
     assert not missing
@@ -75,8 +97,14 @@ def test_required_layout(workspace: Path) -> None:
 
 
 def test_gitignore_covers_local_state(workspace: Path) -> None:
-    for path in [".osmosis/evals/x/logs.txt", ".venv/bin/python", ".env", ".env.local",
-                 "rollouts/x/demo.egg-info/PKG-INFO", "x/__pycache__/a.pyc"]:
+    for path in [
+        ".osmosis/evals/x/logs.txt",
+        ".venv/bin/python",
+        ".env",
+        ".env.local",
+        "rollouts/x/demo.egg-info/PKG-INFO",
+        "x/__pycache__/a.pyc",
+    ]:
         assert git("check-ignore", "-q", path, cwd=workspace, check=False).returncode == 0, path
     assert git("check-ignore", "-q", ".env.example", cwd=workspace, check=False).returncode == 1
 
@@ -163,11 +191,16 @@ def test_configs_point_at_the_rollout_and_dataset(workspace: Path) -> None:
 def test_rendered_python_is_ruff_clean(workspace: Path) -> None:
     """Lint and format with the workspace's own ruff settings (root pyproject.toml)."""
     ruff = [sys.executable, "-m", "ruff"]
-    lint = subprocess.run([*ruff, "check", "--no-cache", "."], cwd=workspace,
-                          capture_output=True, text=True)
+    lint = subprocess.run(
+        [*ruff, "check", "--no-cache", "."], cwd=workspace, capture_output=True, text=True
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    fmt = subprocess.run([*ruff, "format", "--check", "--no-cache", "."], cwd=workspace,
-                         capture_output=True, text=True)
+    fmt = subprocess.run(
+        [*ruff, "format", "--check", "--no-cache", "."],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+    )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
@@ -179,7 +212,9 @@ def test_same_answers_give_a_byte_identical_tree(tmp_path: Path, default_workspa
         # time; only `_commit` may differ then. On a clean checkout (CI) nothing may.
         for tree in (first, second):
             tree[".copier-answers.yml"] = re.sub(
-                rb"_commit: .*\n", b"", tree[".copier-answers.yml"]  # type: ignore[arg-type]
+                rb"_commit: .*\n",
+                b"",
+                tree[".copier-answers.yml"],  # type: ignore[arg-type]
             )
     assert first == second
 

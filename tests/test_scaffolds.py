@@ -14,32 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fake_llm import FakeLLM
+from helpers import Osmosis, committed_copy, jinja_leftovers
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from fake_llm import FakeLLM
-from helpers import (
-    Osmosis,
-    committed_copy,
-    git_init_commit,
-    jinja_leftovers,
-    render,
-    snapshot_template,
-)
 from scaffold_matrix import GRADERS, Combo, TaskPlayer, all_combos
 
 COMBOS = all_combos()
-
-
-@pytest.fixture(scope="session")
-def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every combination rendered once (from a plain snapshot: no clone per render) and committed."""
-    template = snapshot_template(tmp_path_factory.mktemp("template") / "t")
-    root = tmp_path_factory.mktemp("matrix")
-    return {
-        c.name: git_init_commit(render(root / c.name, c.answers, src=template, vcs_ref=None))
-        for c in COMBOS
-    }
 
 
 def answers(workspace: Path) -> dict:
@@ -58,8 +39,15 @@ def test_render_is_complete_and_parses(matrix: dict[str, Path], combo: Combo) ->
         assert stored[key] == value
     rollout = rollout_dir(workspace)
     package = rollout / (combo.name.replace("-", "_") + "_rollout")
-    for name in ["__init__.py", "workflow.py", "grader.py", "scoring.py", "tools.py",
-                 "prompts.py", "task.py"]:
+    for name in [
+        "__init__.py",
+        "workflow.py",
+        "grader.py",
+        "scoring.py",
+        "tools.py",
+        "prompts.py",
+        "task.py",
+    ]:
         assert (package / name).is_file(), name
     for path in workspace.rglob("*"):
         if ".git" in path.parts or not path.is_file() or path.is_symlink():
@@ -84,8 +72,9 @@ def test_matrix_is_ruff_clean(matrix: dict[str, Path]) -> None:
     """Each render linted and format-checked with its own root pyproject ruff settings."""
     dirs = [str(p) for p in matrix.values()]
     for command in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
-        result = subprocess.run([sys.executable, "-m", "ruff", *command, *dirs],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, *dirs], capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr
 
 
@@ -94,10 +83,22 @@ def test_generated_unit_tests_pass_everywhere(matrix: dict[str, Path], osmosis: 
     rollouts = [rollout_dir(w) for w in matrix.values()]
     env = osmosis.env(PYTHONPATH=os.pathsep.join(map(str, rollouts)))
     result = subprocess.run(
-        [str(osmosis.bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "--import-mode=importlib", "--rootdir", str(rollouts[0].parent.parent.parent),
-         *[str(r / "tests") for r in rollouts]],
-        env=env, capture_output=True, text=True, timeout=600,
+        [
+            str(osmosis.bin_dir / "python"),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            "--rootdir",
+            str(rollouts[0].parent.parent.parent),
+            *[str(r / "tests") for r in rollouts],
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-6000:]
     summary = result.stdout.strip().splitlines()[-1]
@@ -139,22 +140,35 @@ def test_every_sample_dataset_validates(matrix: dict[str, Path], osmosis: Osmosi
 def load_scoring(matrix: dict[str, Path], grader: str):  # type: ignore[no-untyped-def]
     combo = Combo("custom", "local", "prompt", grader)
     package = rollout_dir(matrix[combo.name]) / (combo.name.replace("-", "_") + "_rollout")
-    spec = importlib.util.spec_from_file_location(f"scoring_{grader.replace('-', '_')}",
-                                                  package / "scoring.py")
+    spec = importlib.util.spec_from_file_location(
+        f"scoring_{grader.replace('-', '_')}", package / "scoring.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-replies = st.text(max_size=300) | st.builds(
-    lambda n, pre: f"{pre}\n#### {n}", st.integers() | st.floats(allow_nan=True), st.text(max_size=40)
-) | st.builds(lambda d: json.dumps(d), st.dictionaries(st.text(max_size=8),
-                                                         st.integers() | st.text(max_size=8)))
-expected_values = st.text(max_size=60) | st.integers().map(str) | st.sampled_from(
-    ["288", "^288(\\.0+)?$", '{"answer": 288}', "", "([", "nan", "inf", "1e400"]
-) | st.dictionaries(st.text(max_size=8), st.integers() | st.floats() | st.text(max_size=8),
-                    max_size=4)
+replies = (
+    st.text(max_size=300)
+    | st.builds(
+        lambda n, pre: f"{pre}\n#### {n}",
+        st.integers() | st.floats(allow_nan=True),
+        st.text(max_size=40),
+    )
+    | st.builds(
+        lambda d: json.dumps(d),
+        st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8)),
+    )
+)
+expected_values = (
+    st.text(max_size=60)
+    | st.integers().map(str)
+    | st.sampled_from(["288", "^288(\\.0+)?$", '{"answer": 288}', "", "([", "nan", "inf", "1e400"])
+    | st.dictionaries(
+        st.text(max_size=8), st.integers() | st.floats() | st.text(max_size=8), max_size=4
+    )
+)
 
 
 @pytest.mark.parametrize("grader", GRADERS)
@@ -194,13 +208,26 @@ def test_local_eval_with_a_tool_call_round_trip(
     rollout, dataset = stored["rollout_name"], stored["dataset_name"]
     with FakeLLM(player, max_requests=300, max_seconds=400) as fake:
         result = osmosis.run(
-            "--json", "eval", "run", f"configs/eval/{rollout}.toml",
-            "--dataset-file", f"data/{dataset}.jsonl", "--name", "matrix", "--fresh", "--yes",
-            cwd=workspace, timeout=500,
-            OPENAI_API_BASE=fake.base_url, OPENAI_API_KEY="sk-fake-not-a-key",
+            "--json",
+            "eval",
+            "run",
+            f"configs/eval/{rollout}.toml",
+            "--dataset-file",
+            f"data/{dataset}.jsonl",
+            "--name",
+            "matrix",
+            "--fresh",
+            "--yes",
+            cwd=workspace,
+            timeout=500,
+            OPENAI_API_BASE=fake.base_url,
+            OPENAI_API_KEY="sk-fake-not-a-key",
         )
-        tool_rounds = [r for r in fake.completion_requests()
-                       if any(m.get("role") == "tool" for m in r["messages"])]
+        tool_rounds = [
+            r
+            for r in fake.completion_requests()
+            if any(m.get("role") == "tool" for m in r["messages"])
+        ]
     assert result.code == 0, result.stderr[-3000:]
     resource = result.payload["resource"]
     rows = len(player.questions)

@@ -46,8 +46,9 @@ def test_front_matter_is_strict_and_consistent(workspace: Path) -> None:
 
 
 def test_descriptions_say_when_and_are_distinct(workspace: Path) -> None:
-    descriptions = {skill.name: front_matter(skill)[0]["description"]
-                    for skill in skill_dirs(workspace)}
+    descriptions = {
+        skill.name: front_matter(skill)[0]["description"] for skill in skill_dirs(workspace)
+    }
     for name, description in descriptions.items():
         assert 50 <= len(description) <= 1024, name
         assert "Use when" in description, name
@@ -134,7 +135,10 @@ def test_claude_md_is_a_regular_file_importing_agents_md(workspace: Path) -> Non
     ],
 )
 def test_skills_ref_really_rejects_broken_skills(
-    tmp_path: Path, default_workspace: Path, defect, expected: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    default_workspace: Path,
+    defect,
+    expected: str,  # type: ignore[no-untyped-def]
 ) -> None:
     """Guard against a validator that accepts anything: break a copy, see it refused."""
     source = skill_dirs(default_workspace)[0]

@@ -164,7 +164,11 @@ def demo_name(dest: Path) -> str:
 
 def test(args: list[str]) -> int:
     env = setup()
-    cmd = [str(PROJECT_VENV / BIN / "python"), "-m", "pytest", *args]
+    # Two workers (CI machines have 2 cores); whole files per worker so each file's session
+    # renders are made once. Pass your own -n (or -n 0) to change it.
+    parallel = [] if any(a == "-n" or a.startswith("-n") for a in args) else [
+        "-n", "2", "--dist", "loadfile"]
+    cmd = [str(PROJECT_VENV / BIN / "python"), "-m", "pytest", *parallel, *args]
     print("+", " ".join(cmd), flush=True)
     code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
     if code == 5:

@@ -1,0 +1,57 @@
+"""Is a newer template version available, and what would updating change?
+
+The preview is a real update run on a throw-away clone of the workspace's last commit, so it
+reports exactly what ``update`` would do (skills, files, conflicts, kept files) without
+touching the workspace, and works even when the workspace has uncommitted changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .gitutil import run_git
+from .results import UpdateCheck
+from .source import check_location, latest_tag, version_of
+from .update import update_workspace
+from .workspace import locate, read_answers
+
+
+def check_for_update(path: str | os.PathLike[str] | None = None, *, ref: str | None = None,
+                     preview: bool = True, cache_dir: Path | None = None,
+                     private_cache: bool = True) -> UpdateCheck:
+    """See :func:`osmosis_workspace.api.check_for_update` (the documented entry point)."""
+    from .errors import WorkspaceError
+    from .gitutil import ls_remote_tags
+
+    root, answers_file = locate(path)
+    recorded = read_answers(answers_file)
+    src, current = recorded.get("_src_path"), recorded.get("_commit")
+    if not src or not current:
+        raise WorkspaceError("not_updatable",
+                             f"{answers_file.name} records no template source or version")
+    check_location(str(src))
+    latest = ref or latest_tag(ls_remote_tags(str(src)))
+    cur_v, new_v = version_of(str(current)), version_of(latest)
+    available = bool(latest) and (cur_v is None or new_v is None or new_v > cur_v) \
+        and latest != current
+    result = None
+    if available and preview:
+        result = _preview(root, latest, cache_dir=cache_dir, private_cache=private_cache)
+    return UpdateCheck(path=root, template=str(src), current=str(current), latest=latest,
+                       available=available, preview=result)
+
+
+def _preview(root: Path, target: str | None, *, cache_dir: Path | None, private_cache: bool):
+    scratch = Path(tempfile.mkdtemp(prefix="osmosis-workspace-preview-"))
+    try:
+        clone = scratch / root.name
+        run_git(["clone", "-q", "--no-hardlinks", str(root), str(clone)], scratch)
+        result = update_workspace(clone, ref=target, cache_dir=cache_dir,
+                                  private_cache=private_cache)
+        return dataclasses.replace(result, path=root)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

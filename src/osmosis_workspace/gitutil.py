@@ -1,0 +1,139 @@
+"""Thin wrappers around the ``git`` executable (the only VCS Copier and Osmosis support).
+
+Every call runs with a fixed C locale and no terminal prompt so output is parseable and a
+missing credential fails fast instead of hanging a backend worker.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from .errors import WorkspaceError
+
+#: Used for commits only when git has no identity configured (fresh containers, CI).
+FALLBACK_IDENTITY = ("osmosis-workspace", "osmosis-workspace@users.noreply.localhost")
+
+
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    env.update(extra or {})
+    return env
+
+
+def run_git(args: Sequence[str], cwd: Path, *, check: bool = True,
+            env: Mapping[str, str] | None = None, text: bool = True,
+            ) -> subprocess.CompletedProcess:
+    """Run ``git args`` in ``cwd``; raise :class:`WorkspaceError` (``git_failed``) on failure."""
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, env=git_env(env), capture_output=True, text=text,
+            stdin=subprocess.DEVNULL, check=False,
+        )
+    except FileNotFoundError as exc:
+        raise WorkspaceError("git_failed", "git is not installed or not on PATH") from exc
+    if check and result.returncode != 0:
+        stderr = result.stderr if text else result.stderr.decode(errors="replace")
+        raise WorkspaceError(
+            "git_failed", f"git {' '.join(args)} failed: {stderr.strip()}",
+            details={"returncode": result.returncode},
+        )
+    return result
+
+
+def git_out(args: Sequence[str], cwd: Path, **kwargs: object) -> str:
+    return run_git(args, cwd, **kwargs).stdout  # type: ignore[arg-type]
+
+
+def toplevel(path: Path) -> Path | None:
+    """The git work-tree root containing ``path``, or None when it is not in a repository."""
+    result = run_git(["rev-parse", "--show-toplevel"], path, check=False)
+    return Path(result.stdout.strip()) if result.returncode == 0 else None
+
+
+def has_commit(repo: Path, rev: str = "HEAD") -> bool:
+    return run_git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], repo,
+                   check=False).returncode == 0
+
+
+def dirty_paths(repo: Path) -> list[str]:
+    """Changed, staged and untracked (not ignored) paths: what makes Copier refuse an update."""
+    out = git_out(["status", "--porcelain=v1", "-z", "--untracked-files=all"], repo)
+    entries = [e for e in out.split("\0") if e]
+    paths: list[str] = []
+    skip_next = False
+    for entry in entries:
+        if skip_next:  # the original path of a rename
+            skip_next = False
+            continue
+        status, path = entry[:2], entry[3:]
+        if "R" in status or "C" in status:
+            skip_next = True
+        paths.append(path)
+    return paths
+
+
+def identity_env(repo: Path) -> dict[str, str]:
+    """Author/committer variables for a commit: empty when git already knows who commits."""
+    name = run_git(["config", "user.name"], repo, check=False).stdout.strip()
+    email = run_git(["config", "user.email"], repo, check=False).stdout.strip()
+    env = {}
+    if not (name or os.environ.get("GIT_AUTHOR_NAME")):
+        env.update(GIT_AUTHOR_NAME=FALLBACK_IDENTITY[0], GIT_COMMITTER_NAME=FALLBACK_IDENTITY[0])
+    if not (email or os.environ.get("GIT_AUTHOR_EMAIL")):
+        env.update(GIT_AUTHOR_EMAIL=FALLBACK_IDENTITY[1],
+                   GIT_COMMITTER_EMAIL=FALLBACK_IDENTITY[1])
+    return env
+
+
+def init_and_commit(path: Path, message: str, *, branch: str = "main",
+                    identity: tuple[str, str] | None = None) -> str:
+    """``git init`` + add everything + one commit; returns the commit id.
+
+    Hooks and signing are disabled for this first commit: a user's global pre-commit hook or
+    signing setup must not make workspace creation fail after the files are written.
+    """
+    run_git(["init", "-q", "-b", branch], path)
+    run_git(["add", "-A"], path)
+    env = identity_env(path)
+    if identity:
+        env = {"GIT_AUTHOR_NAME": identity[0], "GIT_COMMITTER_NAME": identity[0],
+               "GIT_AUTHOR_EMAIL": identity[1], "GIT_COMMITTER_EMAIL": identity[1]}
+    run_git(["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message], path,
+            env=env)
+    return git_out(["rev-parse", "HEAD"], path).strip()
+
+
+#: Copier's URL shortcuts, which git itself does not understand.
+_SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+
+
+def expand_shortcut(source: str) -> str:
+    for prefix, base in _SHORTCUTS.items():
+        if source.startswith(prefix):
+            rest = source[len(prefix):]
+            return base + rest + ("" if rest.endswith(".git") else ".git")
+    return source
+
+
+def ls_remote_tags(source: str) -> list[str]:
+    """Tag names of a repository (local path, URL or ``gh:org/repo``), no peeled entries."""
+    source = expand_shortcut(source)
+    out = git_out(["ls-remote", "--tags", "--refs", "--", source], Path(os.path.abspath(os.sep)))
+    return [line.split("\t", 1)[1].removeprefix("refs/tags/") for line in out.splitlines()
+            if "\t" in line]
+
+
+def commit_paths(repo: Path, paths: Sequence[str], message: str,
+                 identity: tuple[str, str] | None = None) -> str:
+    """Stage ``paths`` only and commit them (used when rendering into an existing repository)."""
+    run_git(["add", "-A", "--", *paths], repo)
+    env = identity_env(repo)
+    if identity:
+        env = {"GIT_AUTHOR_NAME": identity[0], "GIT_COMMITTER_NAME": identity[0],
+               "GIT_AUTHOR_EMAIL": identity[1], "GIT_COMMITTER_EMAIL": identity[1]}
+    run_git(["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message], repo,
+            env=env)
+    return git_out(["rev-parse", "HEAD"], repo).strip()

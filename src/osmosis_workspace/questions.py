@@ -1,0 +1,358 @@
+"""The template's questionnaire, read from its ``copier.yml``, and answers checked against it.
+
+Nothing here knows the question list: it is read from the template version being rendered, so
+questions added later (agent_framework, dataset_mode...) work without a code change. Answers are
+checked with the template's *own* rules before Copier runs: types and choices from
+``copier.yml``, and each ``validator`` expression rendered with the template's Jinja extensions
+(``extensions/*.py`` loaded by path). The point is to report every bad answer at once, with the
+question's name, without duplicating a single rule; Copier validates again while rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import AnswerProblem, WorkspaceError
+
+_TRUE = {"y", "yes", "t", "true", "on", "1"}
+_FALSE = {"n", "no", "f", "false", "off", "0", ""}
+
+
+class _TemplateYamlLoader(yaml.SafeLoader):
+    """Safe loader that tolerates Copier's custom tags (``!include``) instead of failing."""
+
+
+def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+
+_TemplateYamlLoader.add_multi_constructor("!", _ignore_tag)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One top-level ``copier.yml`` entry that Copier asks (or computes, with ``when: false``)."""
+
+    name: str
+    spec: Mapping[str, Any]
+
+    @property
+    def type(self) -> str:
+        declared = self.spec.get("type")
+        if declared:
+            return str(declared)
+        default = self.spec.get("default")
+        return {bool: "bool", int: "int", float: "float"}.get(type(default), "str")
+
+    @property
+    def multiselect(self) -> bool:
+        return bool(self.spec.get("multiselect"))
+
+    @property
+    def computed(self) -> bool:
+        """``when: false`` literally: never asked, never stored, only derived."""
+        return self.spec.get("when") is False or str(self.spec.get("when")).lower() == "false"
+
+    @property
+    def secret(self) -> bool:
+        return bool(self.spec.get("secret"))
+
+    @property
+    def help(self) -> str:
+        return " ".join(str(self.spec.get("help", "")).split())
+
+    @property
+    def choices(self) -> list[Any] | None:
+        """Allowed values, or None when free-form or when the choices are Jinja-templated."""
+        raw = self.spec.get("choices")
+        if raw is None or isinstance(raw, str):
+            return None
+        values = list(raw.values()) if isinstance(raw, Mapping) else list(raw)
+        values = [v.get("value") if isinstance(v, Mapping) else v for v in values]
+        if any(isinstance(v, str) and ("{{" in v or "{%" in v) for v in values):
+            return None
+        return values
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """Questions in ``copier.yml`` order plus the template settings (``_``-prefixed keys)."""
+
+    questions: dict[str, Question]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def answers_file(self) -> str:
+        return str(self.settings.get("_answers_file") or ".copier-answers.yml")
+
+    @property
+    def askable(self) -> list[Question]:
+        return [q for q in self.questions.values() if not q.computed]
+
+
+def parse_questionnaire(text: str) -> Questionnaire:
+    data = yaml.load(text, Loader=_TemplateYamlLoader) or {}
+    if not isinstance(data, Mapping):
+        raise WorkspaceError("template_not_found", "copier.yml is not a mapping")
+    questions: dict[str, Question] = {}
+    settings: dict[str, Any] = {}
+    for key, value in data.items():
+        if str(key).startswith("_"):
+            settings[str(key)] = value
+        else:
+            spec = value if isinstance(value, Mapping) else {"default": value}
+            questions[str(key)] = Question(str(key), spec)
+    return Questionnaire(questions, settings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers from the command line
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_set_options(items: list[str], questionnaire: Questionnaire | None) -> dict[str, Any]:
+    """``--set key=value`` pairs, typed by the question they answer.
+
+    Strings stay strings (``python_version=3.12`` must not become a float); multiselect answers
+    accept ``a,b`` or a YAML list ``[a, b]``; ``json``/``yaml`` questions parse their value.
+    """
+    answers: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise WorkspaceError("usage", f"--set expects KEY=VALUE, got {item!r}")
+        question = questionnaire.questions.get(key) if questionnaire else None
+        answers[key] = _typed(raw, question)
+    return answers
+
+
+def _typed(raw: str, question: Question | None) -> Any:
+    if question is None:
+        return raw
+    if question.multiselect:
+        if raw.strip().startswith("["):
+            loaded = yaml.safe_load(raw)
+            return loaded if isinstance(loaded, list) else [loaded]
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    kind = question.type
+    try:
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered in _TRUE | _FALSE:
+                return lowered in _TRUE
+            return raw
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "json":
+            return json.loads(raw)
+        if kind == "yaml":
+            return yaml.safe_load(raw)
+    except (ValueError, yaml.YAMLError):
+        return raw  # reported by validate_answers with the question's name
+    return raw
+
+
+def load_data_file(path: Path) -> dict[str, Any]:
+    """Answers from a YAML file; ``_``-prefixed keys (a copied answers file) are dropped."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise WorkspaceError("usage", f"Cannot read --data-file {path}: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise WorkspaceError("usage", f"--data-file {path} must hold a mapping of answers")
+    return {str(k): v for k, v in data.items() if not str(k).startswith("_")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking answers with the template's own rules
+# ---------------------------------------------------------------------------------------------
+
+
+class TemplateRules:
+    """The template's Jinja extensions, loaded once, to render validators and call filters."""
+
+    def __init__(self, questionnaire: Questionnaire, read_file: Any) -> None:
+        self.questionnaire = questionnaire
+        self._read_file = read_file
+        self._env: Any = None
+        self._env_failed = False
+
+    def environment(self) -> Any:
+        """A sandboxed Jinja environment with the template's extensions, or None."""
+        if self._env is not None or self._env_failed:
+            return self._env
+        try:
+            from jinja2 import StrictUndefined
+            from jinja2.sandbox import SandboxedEnvironment
+
+            extensions = [self._load_extension(str(e))
+                          for e in self.questionnaire.settings.get("_jinja_extensions") or []]
+            self._env = SandboxedEnvironment(
+                undefined=StrictUndefined, keep_trailing_newline=True,
+                extensions=[e for e in extensions if e is not None],
+            )
+        except Exception:  # an extension we cannot load: leave it to Copier
+            self._env_failed = True
+        return self._env
+
+    def _load_extension(self, entry: str) -> Any:
+        if entry.startswith("copier_template"):  # the loader itself, not an extension
+            return None
+        if ".py:" in entry:
+            rel, _, cls_name = entry.partition(":")
+            source = self._read_file(rel)
+            if source is None:
+                raise LookupError(rel)
+            return getattr(load_module_from_source(rel, source), cls_name)
+        module_name, _, cls_name = entry.rpartition(".")
+        module = __import__(module_name, fromlist=[cls_name])
+        return getattr(module, cls_name)
+
+    def filter(self, name: str) -> Any:
+        env = self.environment()
+        return env.filters.get(name) if env is not None else None
+
+    def render(self, expression: str, context: Mapping[str, Any]) -> str | None:
+        """Render ``expression``; None when it cannot be rendered here (Copier decides)."""
+        env = self.environment()
+        if env is None:
+            return None
+        try:
+            return str(env.from_string(expression).render(dict(context)))
+        except Exception:
+            return None
+
+
+_MODULE_CACHE: dict[str, types.ModuleType] = {}
+
+
+def load_module_from_source(rel: str, source: str) -> types.ModuleType:
+    """Execute a template's extension module (same code Copier runs with ``--trust``)."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    if digest in _MODULE_CACHE:
+        return _MODULE_CACHE[digest]
+    name = f"osmosis_workspace_template_{Path(rel).stem}_{digest}"
+    module = types.ModuleType(name)
+    module.__file__ = rel
+    sys.modules[name] = module  # dataclasses and pickling look modules up by name
+    try:
+        exec(compile(source, rel, "exec"), module.__dict__)  # trusted template code
+    except BaseException:
+        del sys.modules[name]
+        raise
+    _MODULE_CACHE[digest] = module
+    return module
+
+
+def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any],
+                     rules: TemplateRules | None) -> list[AnswerProblem]:
+    """Every problem with ``answers``, in question order, using only the template's rules."""
+    problems: list[AnswerProblem] = []
+    known = questionnaire.questions
+    for key in answers:
+        if key not in known:
+            names = ", ".join(q.name for q in questionnaire.askable)
+            problems.append(AnswerProblem(key, f"is not a question of this template ({names})"))
+        elif known[key].computed:
+            problems.append(AnswerProblem(key, "is computed by the template and cannot be set"))
+    context = _context(questionnaire, answers, rules)
+    secret_check = rules.filter("secret_problem") if rules else None
+    for question in questionnaire.askable:
+        if question.name not in answers:
+            continue
+        value = answers[question.name]
+        if problem := shape_problem(question, value):
+            problems.append(AnswerProblem(question.name, problem))
+            continue
+        if secret_check is not None and not question.secret:
+            texts = value if isinstance(value, list) else [value]
+            found = next((p for t in texts if isinstance(t, str)
+                          and (p := secret_check(t, question.name))), "")
+            if found:
+                problems.append(AnswerProblem(question.name, found))
+                continue
+        validator = question.spec.get("validator")
+        if validator and rules is not None:
+            rendered = rules.render(str(validator), {**context, question.name: value})
+            if rendered and rendered.strip():
+                problems.append(AnswerProblem(question.name, rendered.strip()))
+    return problems
+
+
+def shape_problem(question: Question, value: Any) -> str:
+    kind = question.type
+    values = value if question.multiselect else [value]
+    if question.multiselect and not isinstance(value, list):
+        return "must be a list of choices"
+    for item in values:
+        if kind == "str" and not isinstance(item, str | int | float):
+            return "must be text"
+        if kind == "bool" and not isinstance(item, bool):
+            return "must be true or false"
+        if kind == "int" and (isinstance(item, bool) or not isinstance(item, int)):
+            return "must be an integer"
+        if kind == "float" and (isinstance(item, bool) or not isinstance(item, int | float)):
+            return "must be a number"
+    choices = question.choices
+    if choices is not None:
+        bad = [item for item in values if item not in choices and str(item) not in
+               [str(c) for c in choices]]
+        if bad:
+            allowed = ", ".join(str(c) for c in choices)
+            return f"{len(bad)} value(s) not among the choices ({allowed})"
+    return ""
+
+
+def _context(questionnaire: Questionnaire, answers: Mapping[str, Any],
+             rules: TemplateRules | None) -> dict[str, Any]:
+    """Answers so far plus rendered defaults, in order, as a validator would see them."""
+    context: dict[str, Any] = {}
+    for question in questionnaire.questions.values():
+        if question.name in answers:
+            context[question.name] = answers[question.name]
+            continue
+        default = question.spec.get("default")
+        if isinstance(default, str) and rules is not None and ("{{" in default or "{%" in default):
+            rendered = rules.render(default, context)
+            if rendered is not None:
+                context[question.name] = rendered
+        elif default is not None:
+            context[question.name] = default
+    return context
+
+
+def copier_error_problems(message: str) -> list[AnswerProblem]:
+    """Turn Copier's answer errors into problems (fallback when pre-validation could not run)."""
+    import re
+
+    patterns = (
+        (r"Validation error for question '([^']+)': (.*)", None),
+        (r"Invalid choice for '([^']+)': .*", "is not one of the allowed choices"),
+        (r'Question "([^"]+)" is required', "is required (it has no default): pass it with "
+                                             "--set {name}=VALUE or in --data-file"),
+        (r'to question "([^"]+)" of type "([^"]+)"', "has the wrong type"),
+    )
+    for pattern, fixed in patterns:
+        if match := re.search(pattern, message, re.DOTALL):
+            name = match[1]
+            reason = fixed.format(name=name) if fixed else match[2].strip()
+            return [AnswerProblem(name, reason)]
+    return []

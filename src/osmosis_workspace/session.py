@@ -1,0 +1,115 @@
+"""One Copier operation at a time per process, isolated from the host and from other workers.
+
+Why this exists (copier-notes.md §6): Copier changes the *process-wide* working directory, so two
+operations in threads of one process corrupt each other; its git mirror cache has no
+inter-process lock; it leaks temp directories when interrupted; and it reads the user's
+settings file unless given explicit settings. So every operation:
+
+* holds a process-wide re-entrant lock (other threads wait; use processes for parallelism);
+* gets a private scratch directory used as ``TMPDIR``/``tempfile.tempdir`` and deleted after,
+  so nothing leaks even when Copier fails half-way;
+* uses ``COPIER_CACHE_DIR`` = the caller's ``cache_dir``, else ``$COPIER_CACHE_DIR``, else (API
+  callers) a per-process directory removed at exit;
+* passes explicit empty ``copier.Settings`` (never the host's ``settings.yml``);
+* restores the working directory and environment afterwards.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkspaceError
+
+_LOCK = threading.RLock()
+_PROCESS_CACHE: tuple[int, Path] | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Facts about the running operation (its scratch directory lives until it ends)."""
+
+    scratch: Path
+
+
+def _process_cache_dir() -> Path:
+    """This process's git mirror cache; Copier creates it only for remote templates.
+
+    Keyed by pid, so a worker forked from a process that already used the API gets its own.
+    """
+    global _PROCESS_CACHE
+    if _PROCESS_CACHE is None or _PROCESS_CACHE[0] != os.getpid():
+        path = Path(tempfile.gettempdir()) / f"osmosis-workspace-cache-{os.getpid()}"
+        _PROCESS_CACHE = (os.getpid(), path)
+        atexit.register(shutil.rmtree, path, True)
+    return _PROCESS_CACHE[1]
+
+
+@contextlib.contextmanager
+def operation(*, cache_dir: Path | None = None, private_cache: bool = True,
+              extra_env: dict[str, str] | None = None) -> Iterator[Operation]:
+    """Run the body as the only Copier operation of this process, isolated (module docstring).
+
+    ``private_cache=False`` keeps Copier's per-user mirror cache (the CLI: one user, one
+    process); the API keeps the default, a per-process cache, unless given ``cache_dir``.
+    """
+    with _LOCK:
+        saved_cwd = os.getcwd()
+        saved_tempdir = tempfile.tempdir
+        scratch = Path(tempfile.mkdtemp(prefix="osmosis-workspace-op-"))
+        env = {"TMPDIR": str(scratch), **(extra_env or {})}
+        if cache_dir is not None:
+            env["COPIER_CACHE_DIR"] = str(cache_dir)
+        elif private_cache and not os.environ.get("COPIER_CACHE_DIR"):
+            env["COPIER_CACHE_DIR"] = str(_process_cache_dir())
+        saved_env = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)
+        tempfile.tempdir = str(scratch)
+        try:
+            yield Operation(scratch=scratch)
+        finally:
+            tempfile.tempdir = saved_tempdir
+            for key, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            with contextlib.suppress(OSError):
+                os.chdir(saved_cwd)
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def settings() -> Any:
+    """Explicit, empty Copier settings: no host defaults, no host trust list."""
+    import copier
+
+    return copier.Settings(defaults={}, trust=[])
+
+
+def copier_error(exc: BaseException, *, action: str) -> WorkspaceError:
+    """Map an exception raised inside Copier to the API's error type."""
+    from .questions import copier_error_problems
+
+    message = str(exc).strip() or type(exc).__name__
+    problems = copier_error_problems(message) if isinstance(exc, ValueError) else []
+    if problems:
+        return WorkspaceError("invalid_answers", "Some answers were rejected by the template",
+                              problems=tuple(problems))
+    lowered = message.lower()
+    if "downgrad" in lowered:
+        return WorkspaceError("downgrade", message)
+    if "is dirty" in lowered:
+        return WorkspaceError("dirty", message)
+    if type(exc).__name__ == "InteractiveSessionError":
+        return WorkspaceError("usage", "No terminal to ask questions: pass --defaults "
+                                       "(with --set/--data-file answers)")
+    return WorkspaceError("copier_failed", f"Copier could not {action}: {message}",
+                          details={"exception": type(exc).__name__})

@@ -15,7 +15,7 @@ from typing import Any
 from fake_llm import ToolCall, last_user_text
 
 FRAMEWORKS = ["custom", "openai-agents", "strands"]
-BACKENDS = ["local"]
+BACKENDS = ["local", "harbor"]
 MODES = ["prompt", "metadata"]
 GRADERS = ["exact-match", "numeric", "contains", "regex", "json-match", "llm-judge"]
 

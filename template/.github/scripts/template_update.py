@@ -106,7 +106,7 @@ def run(
 
 
 def git(*args: str, check: bool = True) -> str:
-    return run(["git", *args], check=check).stdout.strip()
+    return run(["git", "-c", "core.quotePath=false", *args], check=check).stdout.strip()
 
 
 def remote_git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -117,7 +117,15 @@ def remote_git(*args: str, check: bool = True) -> subprocess.CompletedProcess[st
         server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
         config = ["-c", f"http.{server}/.extraheader=AUTHORIZATION: basic {basic}"]
-    return run(["git", *config, *args], check=check)
+    return run(["git", "-c", "core.quotePath=false", *config, *args], check=check)
+
+
+def report(text: str) -> None:
+    """Print, and add to the job summary when running in GitHub Actions."""
+    print(text)
+    if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
 
 
 def answer(name: str) -> str:
@@ -404,13 +412,13 @@ def update_workspace(version: str | None, *, local: bool) -> int:
     run_copier(version)
     new_version = answer("_commit")
     if not git("status", "--porcelain"):
-        print(f"Already up to date with {source} at {old_version}.")
+        report(f"Already up to date with {source} at {old_version}.")
         return 0
     branch = branch_name(new_version)
     exists = git("branch", "--list", branch) if local else remote_branch_exists(branch)
     if exists:
         restore_clean_tree()
-        print(f"{new_version} was already proposed on branch {branch}: nothing to do.")
+        report(f"{new_version} was already proposed on branch {branch}: nothing to do.")
         return 0
 
     update = Update(source, old_version, new_version, branch, base)
@@ -433,16 +441,13 @@ def update_workspace(version: str | None, *, local: bool) -> int:
     git("commit", "--quiet", "--no-verify", "--message", message)
     body = pr_body(update)
 
-    if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(body)
     if update.has_conflicts:
         print(
             f"::warning::Template update {new_version} has conflicts in "
             f"{len(update.conflicts) + len(update.rejects)} file(s); see the pull request."
         )
     if local:
-        print(f"Committed on branch {branch} (nothing pushed). Pull request text:\n\n{body}")
+        report(f"Committed on branch {branch} (nothing pushed). Pull request text:\n\n{body}")
         return 0
 
     pushed = remote_git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", check=False)
@@ -454,8 +459,9 @@ def update_workspace(version: str | None, *, local: bool) -> int:
                 "not push: add the TEMPLATE_UPDATE_TOKEN secret (see the workflow file)."
             )
         raise UpdateError(f"git push failed:\n{pushed.stderr}{hint}")
+    git("switch", "--quiet", base)  # leave a local checkout where it was
     url = open_pull_request(repo, update, body)
-    print(f"Opened {url}")
+    report(f"Opened {url}\n\n{body}")
     return 0
 
 

@@ -34,6 +34,9 @@ BIN = "Scripts" if os.name == "nt" else "bin"
 #: Pinned osmosis-ai for acceptance tests; extras so rollouts of every framework really import.
 OSMOSIS_REQUIREMENTS = [
     "osmosis-ai[eval,strands,openai-agents,harbor]==0.3.8",
+    # Generated Strands rollouts pin LiteLLM below 1.106 (see their pyproject); the submit
+    # preflight only imports a rollout whose pins the CLI's own environment satisfies.
+    "litellm>=1.94.3,<1.106",
     "pytest>=8",
     "hypothesis>=6.100",
 ]

@@ -375,21 +375,27 @@ def main() -> int:
     scaled = build_scaled(tmp, tpl, counts)
     S = Timer(env, warmup=1, reps=scale_reps)
     scale: dict[str, dict[int, float]] = {}
-    for n, ws in scaled.items():
-        log(f"scaling {n}")
-        full, fast, doctor = interleaved(S, [{"cmd": [OW, "check", str(ws)]},
-                                             {"cmd": [OW, "check", "--fast", str(ws)]},
-                                             {"cmd": [OSMOSIS, "doctor", str(ws)]}])
-        scale.setdefault("`check` (full)", {})[n] = med(full)
-        scale.setdefault("`check --fast`", {})[n] = med(fast)
-        scale.setdefault("`osmosis doctor`", {})[n] = med(doctor)
+    # All sizes of one command run interleaved (1, 5, 20, 1, 5, 20, ...), so load drift on
+    # the shared machine does not masquerade as growth.
+    log("scaling checks")
+    kinds = {"`check` (full)": lambda ws: [OW, "check", str(ws)],
+             "`check --fast`": lambda ws: [OW, "check", "--fast", str(ws)],
+             "`osmosis doctor`": lambda ws: [OSMOSIS, "doctor", str(ws)]}
+    specs = [(label, n, {"cmd": make(ws)}) for label, make in kinds.items()
+             for n, ws in scaled.items()]
 
-        def upd_n(i, ws=ws, n=n):
+    def upd_n(n, ws):
+        def prep(i):
             d = tmp / f"upd-scaled-{n}" / str(i) / NAME
             shutil.copytree(ws, d, symlinks=True)
             return d
-        scale.setdefault("`update` v1.0.0 -> v1.1.0", {})[n] = med(
-            S.run([OW, "update", "--ref", "v1.1.0"], prepare=upd_n))
+        return prep
+    specs += [("`update` v1.0.0 -> v1.1.0", n,
+               {"cmd": [OW, "update", "--ref", "v1.1.0"], "prepare": upd_n(n, ws)})
+              for n, ws in scaled.items()]
+    for (label, n, _spec), times in zip(specs, interleaved(S, [x[2] for x in specs]),
+                                        strict=True):
+        scale.setdefault(label, {})[n] = med(times)
     new_1, new_4, copier_1, copier_4 = map(med, interleaved(S, [
         {"cmd": [OW, "new", NAME, *new_args, "--set", "include_examples=false"],
          "prepare": fresh("new-1")},

@@ -865,7 +865,8 @@ def validated(tmp_path_factory: pytest.TempPathFactory, template_repo: Path,
         dest = folder / "out" / "workspace"
         with chdir(folder):
             render(dest, {"workspace_name": "demo", "dataset_name": "my_data",
-                          "dataset_file": answer(source)}, src=template_repo, vcs_ref=V1)
+                          "dataset_file": answer(source), "include_examples": False},
+                   src=template_repo, vcs_ref=V1)
         done[case] = Imported(dest, answer(source), answers_of(dest), rows(), mode, fields)
     raw_dir = tmp_path_factory.mktemp("raw-datasets")
     raw = [_write(raw_dir / name, make()) for name, make in RAW_FILES.items()]

@@ -8,6 +8,7 @@ import json
 import re
 import sys
 import tomllib
+from types import ModuleType
 
 import jinja2
 import pytest
@@ -16,13 +17,18 @@ from helpers import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
 
-_spec = importlib.util.spec_from_file_location(
-    "osmosis_jinja", ROOT / "extensions" / "osmosis_jinja.py"
-)
-assert _spec and _spec.loader
-ext = importlib.util.module_from_spec(_spec)
-sys.modules["osmosis_jinja"] = ext
-_spec.loader.exec_module(ext)
+
+def load_extension(name: str) -> ModuleType:
+    """Load ``extensions/<name>.py`` by path, the way Copier's extension loader does."""
+    spec = importlib.util.spec_from_file_location(f"ext_{name}", ROOT / "extensions" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ext = load_extension("osmosis_jinja")
 
 # Any text a user can type, including the characters formats treat specially.
 tricky_text = st.text(
@@ -193,13 +199,7 @@ def test_one_line_filters_stay_on_one_line(text: str) -> None:
 
 
 def test_extension_registers_every_filter_copier_yml_uses() -> None:
-    datasets_spec = importlib.util.spec_from_file_location(
-        "osmosis_datasets", ROOT / "extensions" / "datasets.py"
-    )
-    assert datasets_spec and datasets_spec.loader
-    datasets = importlib.util.module_from_spec(datasets_spec)
-    sys.modules["osmosis_datasets"] = datasets
-    datasets_spec.loader.exec_module(datasets)
+    datasets = load_extension("datasets")
     env = jinja2.Environment(extensions=[ext.OsmosisExtension, datasets.DatasetExtension])
     used = set()
     sources = [

@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +83,18 @@ def create_workspace(
     if questionnaire is not None:
         problems = validate_answers(questionnaire, answers, rules)
         if problems:
-            raise WorkspaceError("invalid_answers", "Some answers were rejected",
-                                 problems=tuple(problems))
+            raise WorkspaceError(
+                "invalid_answers", "Some answers were rejected", problems=tuple(problems)
+            )
     fresh = not (dest.is_dir() and any(dest.iterdir()))
     created_parent = _outermost_missing_parent(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".osmosis-workspace-", dir=dest.parent))
+    staging: Path | None = None
     try:
+        with _signals_deferred():
+            # Created and remembered with signals held back: a Ctrl-C landing between the two
+            # would otherwise leave a staging folder nobody knows about.
+            staging = Path(tempfile.mkdtemp(prefix=".osmosis-workspace-", dir=dest.parent))
         render_dir = staging / dest.name
         with session.operation(cache_dir=cache_dir, private_cache=private_cache):
             _render(source, render_dir, answers, suggested, interactive)
@@ -103,15 +110,21 @@ def create_workspace(
         else:
             commit = _merge_into(render_dir, dest, message if git_init else None, git_identity)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         if created_parent is not None:
             shutil.rmtree(created_parent, ignore_errors=True)
         raise
     shutil.rmtree(staging, ignore_errors=True)
     return CreateResult(
-        path=dest, answers={k: v for k, v in recorded.items() if not k.startswith("_")},
-        template=source.location, version=version, files=files, commit=commit,
-        updatable=version is not None, notes=source.notes + notes,
+        path=dest,
+        answers={k: v for k, v in recorded.items() if not k.startswith("_")},
+        template=source.location,
+        version=version,
+        files=files,
+        commit=commit,
+        updatable=version is not None,
+        notes=source.notes + notes,
     )
 
 
@@ -121,8 +134,13 @@ def _outermost_missing_parent(dest: Path) -> Path | None:
     return missing[-1] if missing else None
 
 
-def _render(source: TemplateSource, render_dir: Path, answers: dict[str, Any],
-            suggested: Mapping[str, Any] | None, interactive: bool) -> None:
+def _render(
+    source: TemplateSource,
+    render_dir: Path,
+    answers: dict[str, Any],
+    suggested: Mapping[str, Any] | None,
+    interactive: bool,
+) -> None:
     import warnings
 
     import copier
@@ -132,9 +150,16 @@ def _render(source: TemplateSource, render_dir: Path, answers: dict[str, Any],
             # Copier warns about rendering uncommitted template files; resolve() says so.
             warnings.filterwarnings("ignore", message="Dirty template changes")
             copier.run_copy(
-                source.location, str(render_dir), data=answers, vcs_ref=source.ref,
-                user_defaults=dict(suggested or {}), defaults=not interactive, unsafe=True,
-                quiet=True, settings=session.settings(), cleanup_on_error=True,
+                source.location,
+                str(render_dir),
+                data=answers,
+                vcs_ref=source.ref,
+                user_defaults=dict(suggested or {}),
+                defaults=not interactive,
+                unsafe=True,
+                quiet=True,
+                settings=session.settings(),
+                cleanup_on_error=True,
             )
     except KeyboardInterrupt:
         raise
@@ -142,8 +167,9 @@ def _render(source: TemplateSource, render_dir: Path, answers: dict[str, Any],
         raise session.copier_error(exc, action="render the template") from exc
 
 
-def _finish_answers(path: Path, source: TemplateSource
-                    ) -> tuple[dict[str, Any], str | None, tuple[str, ...]]:
+def _finish_answers(
+    path: Path, source: TemplateSource
+) -> tuple[dict[str, Any], str | None, tuple[str, ...]]:
     """Read the recorded answers; drop a ``_commit`` the template does not really contain.
 
     Copier records a throw-away commit when it renders uncommitted template changes; keeping it
@@ -155,12 +181,21 @@ def _finish_answers(path: Path, source: TemplateSource
     text = path.read_text(encoding="utf-8")
     recorded = yaml.safe_load(text) or {}
     version = recorded.get("_commit")
-    if version and source.local_repo is not None and (
-            not source.updatable or not commit_exists(source.local_repo, str(version))):
+    if (
+        version
+        and source.local_repo is not None
+        and (not source.updatable or not commit_exists(source.local_repo, str(version)))
+    ):
         path.write_text(re.sub(r"(?m)^_commit: .*\n", "", text), encoding="utf-8")
         recorded.pop("_commit", None)
-        return recorded, None, ("the recorded template version was dropped: it is not a commit "
-                                "of the template, so this workspace cannot be updated",)
+        return (
+            recorded,
+            None,
+            (
+                "the recorded template version was dropped: it is not a commit "
+                "of the template, so this workspace cannot be updated",
+            ),
+        )
     return recorded, (str(version) if version else None), ()
 
 
@@ -189,12 +224,14 @@ def _publish(render_dir: Path, dest: Path) -> None:
             dest.rmdir()  # empty when checked; fails if someone filled it since
         os.replace(render_dir, dest)
     except OSError as exc:
-        raise WorkspaceError("destination_not_empty",
-                             f"{dest} appeared while the workspace was being created") from exc
+        raise WorkspaceError(
+            "destination_not_empty", f"{dest} appeared while the workspace was being created"
+        ) from exc
 
 
-def _merge_into(render_dir: Path, dest: Path, message: str | None,
-                identity: tuple[str, str] | None) -> str | None:
+def _merge_into(
+    render_dir: Path, dest: Path, message: str | None, identity: tuple[str, str] | None
+) -> str | None:
     """``--force`` into a non-empty folder: replace rendered files, keep the rest, commit.
 
     Each replaced file is moved aside first and put back if anything fails (including the
@@ -214,8 +251,9 @@ def _merge_into(render_dir: Path, dest: Path, message: str | None,
                     folder.mkdir()
                     created.append(folder)
                 elif not folder.is_dir() or folder.is_symlink():
-                    raise WorkspaceError("destination_not_empty",
-                                         f"{folder} is in the way of {rel}")
+                    raise WorkspaceError(
+                        "destination_not_empty", f"{folder} is in the way of {rel}"
+                    )
             saved = None
             if target.is_dir() and not target.is_symlink():
                 raise WorkspaceError("destination_not_empty", f"{target} is a folder in the way")
@@ -245,3 +283,17 @@ def _merge_into(render_dir: Path, dest: Path, message: str | None,
         raise
     finally:
         shutil.rmtree(backup, ignore_errors=True)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold back SIGINT, SIGTERM and SIGHUP in this thread; pending ones fire on exit."""
+    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+    if not hasattr(signal, "pthread_sigmask") or not held:
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -281,6 +281,42 @@ class Osmosis:
             OSMOSIS_TOKEN_PLATFORM_URL=fake_platform,
         )
 
+    def eval_run(
+        self,
+        config: str,
+        dataset_file: str,
+        *,
+        cwd: Path,
+        model_base_url: str,
+        name: str,
+        extra: tuple[str, ...] = (),
+        timeout: float = 500,
+        **extra_env: str,
+    ) -> OsmosisResult:
+        """`osmosis --json eval run` with a fresh named run, its model served at ``model_base_url``.
+
+        ``OPENAI_API_BASE`` sends LiteLLM's ``openai/*`` models (and anything the rollout asks
+        through LiteLLM) to that URL, a fake server on 127.0.0.1 in tests; the key is a dummy.
+        """
+        return self.run(
+            "--json",
+            "eval",
+            "run",
+            config,
+            "--dataset-file",
+            dataset_file,
+            "--name",
+            name,
+            "--fresh",
+            "--yes",
+            *extra,
+            cwd=cwd,
+            timeout=timeout,
+            OPENAI_API_BASE=model_base_url,
+            OPENAI_API_KEY="sk-fake-not-a-key",
+            **extra_env,
+        )
+
     def python(self, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(self.bin_dir / "python"), *args],

@@ -55,23 +55,14 @@ def test_local_eval_grades_every_row_as_predicted(
     secrets.write_text("".join(f"{name}=sk-fake-not-a-key\n" for name in secret_names))
 
     with FakeLLM(responder, max_requests=200, max_seconds=300) as fake:
-        result = osmosis.run(
-            "--json",
-            "eval",
-            "run",
+        result = osmosis.eval_run(
             f"configs/eval/{rollout}.toml",
-            "--dataset-file",
             f"data/{answers['dataset_name']}.jsonl",
-            "--name",
-            "acceptance",
-            "--fresh",
-            "--yes",
-            "--secrets-file",
-            str(secrets),
             cwd=workspace,
+            model_base_url=fake.base_url,
+            name="acceptance",
+            extra=("--secrets-file", str(secrets)),
             timeout=400,
-            OPENAI_API_BASE=fake.base_url,
-            OPENAI_API_KEY="sk-fake-not-a-key",
         )
         asked = {last_user_text(r["messages"]) for r in fake.completion_requests()}
 

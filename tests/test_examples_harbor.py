@@ -273,11 +273,9 @@ def test_local_examples_evaluate_with_a_tool_round_trip(
         player = TaskPlayer.for_workspace(workspace, {"dataset_name": "multiply",
                                                       "grader": "numeric"})
         with FakeLLM(player, max_requests=100, max_seconds=400) as fake:
-            result = osmosis.run(
-                "--json", "eval", "run", f"configs/eval/{rollout}.toml",
-                "--dataset-file", "data/multiply.jsonl", "--rows", "0-3", "--name", "example",
-                "--fresh", "--yes", cwd=workspace, timeout=500,
-                OPENAI_API_BASE=fake.base_url, OPENAI_API_KEY="sk-fake-not-a-key",
+            result = osmosis.eval_run(
+                f"configs/eval/{rollout}.toml", "data/multiply.jsonl", cwd=workspace,
+                model_base_url=fake.base_url, name="example", extra=("--rows", "0-3"),
                 UV_CACHE_DIR=uv_cache(),
             )
             tool_rounds = [r for r in fake.completion_requests()

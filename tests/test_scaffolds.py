@@ -216,21 +216,12 @@ def test_local_eval_with_a_tool_call_round_trip(
     player = TaskPlayer.for_workspace(workspace, stored)
     rollout, dataset = stored["rollout_name"], stored["dataset_name"]
     with FakeLLM(player, max_requests=300, max_seconds=400) as fake:
-        result = osmosis.run(
-            "--json",
-            "eval",
-            "run",
+        result = osmosis.eval_run(
             f"configs/eval/{rollout}.toml",
-            "--dataset-file",
             f"data/{dataset}.jsonl",
-            "--name",
-            "matrix",
-            "--fresh",
-            "--yes",
             cwd=workspace,
-            timeout=500,
-            OPENAI_API_BASE=fake.base_url,
-            OPENAI_API_KEY="sk-fake-not-a-key",
+            model_base_url=fake.base_url,
+            name="matrix",
         )
         tool_rounds = [
             r

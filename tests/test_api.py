@@ -146,7 +146,9 @@ def test_default_template_comes_from_the_environment(monkeypatch: pytest.MonkeyP
     assert checkout is not None and (checkout / "copier.yml").is_file()
 
 
-def test_add_rollout_shape_is_reserved(tmp_path: Path) -> None:
+def test_add_rollout_needs_a_workspace(tmp_path: Path) -> None:
+    """(The add-rollout scenarios themselves are in test_add_rollout.py.)"""
     with pytest.raises(WorkspaceError) as caught:
         api.add_rollout(tmp_path, "second")
-    assert caught.value.code == "usage"
+    assert caught.value.code == "not_a_workspace"
+    assert list(tmp_path.iterdir()) == []

@@ -55,14 +55,13 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
 def test_help_lists_commands_and_exit_codes() -> None:
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("new", "update", "check", "check-update"):
+    for command in ("new", "update", "check", "check-update", "add-rollout"):
         assert command in result.stdout
-    assert "add-rollout" not in result.stdout  # reserved slot, hidden until implemented
     for code, text in EXIT_CODE_HELP:
         assert f"{int(code)}  {text}" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["new", "update", "check", "check-update"])
+@pytest.mark.parametrize("command", ["new", "update", "check", "check-update", "add-rollout"])
 def test_every_command_has_help_with_json(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0 and "--json" in result.stdout
@@ -83,10 +82,18 @@ def test_usage_errors_exit_2_and_speak_json(tmp_path: Path) -> None:
     assert plain.returncode == ExitCode.USAGE and "--bogus" in plain.stderr
 
 
-def test_add_rollout_slot_is_reserved(tmp_path: Path) -> None:
-    result = invoke("add-rollout", "second", "--json")
+def test_add_rollout_outside_a_workspace_is_refused(tmp_path: Path) -> None:
+    result = invoke("add-rollout", "second", "--path", str(tmp_path), "--json")
+    assert result.exit_code == ExitCode.REFUSED
+    assert payload(result)["error"]["code"] == "not_a_workspace"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_refuses_the_rollout_scope(tmp_path: Path) -> None:
+    result = invoke("new", str(tmp_path / "ws"), "--defaults", "--set", "scope=rollout", "--json")
     assert result.exit_code == ExitCode.USAGE
-    assert payload(result)["error"]["message"].startswith("add-rollout is not available yet")
+    assert "add-rollout" in payload(result)["error"]["message"]
+    assert not (tmp_path / "ws").exists()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ by a recorder.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -142,7 +143,17 @@ def test_every_osmosis_workspace_command_exists(default_workspace: Path) -> None
             found += [(f"{rel} step {name!r}", words) for words in cli_commands(script)]
     for hook in yaml.safe_load((default_workspace / PRE_COMMIT).read_text())["repos"][0]["hooks"]:
         found += [(f"{PRE_COMMIT} hook {hook['id']}", w) for w in cli_commands(hook["entry"])]
+    # The Markdown the workspace's users and agents read: code blocks and `inline code`.
+    for doc in sorted(default_workspace.rglob("*.md")):
+        rel = doc.relative_to(default_workspace).as_posix()
+        text = doc.read_text(encoding="utf-8")
+        code = re.findall(r"```[^\n]*\n(.*?)```", text, re.DOTALL)
+        code += re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.DOTALL))
+        # (a bare `osmosis-workspace` names the tool; only commands are checked)
+        found += [(rel, words) for snippet in code for words in cli_commands(snippet)
+                  if words]
     assert len(found) >= 2, found
+    assert any(words[:1] == ["add-rollout"] for _, words in found), "docs never show add-rollout"
     problems = [f"{where}: osmosis-workspace {' '.join(words)} -> {problem}"
                 for where, words in found if (problem := cli_command_problem(words))]
     assert not problems, "\n".join(problems)

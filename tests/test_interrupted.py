@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT
 
 CLI = str(Path(sys.executable).with_name("osmosis-workspace"))

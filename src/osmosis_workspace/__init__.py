@@ -11,9 +11,9 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API_NAMES = {
-    "AnswerProblem", "ChangeSummary", "CreateResult", "SkillChanges", "UpdateCheck",
-    "UpdateResult", "WorkspaceError", "add_rollout", "check_for_update", "check_workspace",
-    "create_workspace", "update_workspace",
+    "AddRolloutResult", "AnswerProblem", "ChangeSummary", "CreateResult", "SkillChanges",
+    "UpdateCheck", "UpdateResult", "WorkspaceError", "add_rollout", "check_for_update",
+    "check_workspace", "create_workspace", "update_workspace",
 }
 
 __all__ = sorted(_API_NAMES | {"__version__"})

@@ -16,9 +16,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import AnswerProblem, WorkspaceError
-from .results import ChangeSummary, CreateResult, SkillChanges, UpdateCheck, UpdateResult
+from .results import (
+    AddRolloutResult,
+    ChangeSummary,
+    CreateResult,
+    SkillChanges,
+    UpdateCheck,
+    UpdateResult,
+)
 
 __all__ = [
+    "AddRolloutResult",
     "AnswerProblem",
     "ChangeSummary",
     "CreateResult",
@@ -103,8 +111,13 @@ def update_workspace(
     answers: Mapping[str, Any] | None = None,
     conflict: str = "inline",
     cache_dir: str | os.PathLike[str] | None = None,
+    rollout: str | None = None,
 ) -> UpdateResult:
     """Update the workspace at ``path`` to template version ``ref`` (default: latest tag).
+
+    With ``rollout``, update only that rollout (one added with :func:`add_rollout`, through its
+    own answers file) instead of the workspace; the result's ``notes`` of a workspace update
+    list the rollouts to update that way next.
 
     The result is left uncommitted for review. Files you edited that the new version deletes or
     renames are kept (``result.kept``); links left dangling by removed skills are deleted
@@ -120,7 +133,7 @@ def update_workspace(
     from .update import update_workspace as _update
 
     return _update(path, ref=ref, answers=answers, conflict=conflict,
-                   cache_dir=Path(cache_dir) if cache_dir else None)
+                   cache_dir=Path(cache_dir) if cache_dir else None, rollout=rollout)
 
 
 @_one_error_type
@@ -145,11 +158,48 @@ def check_workspace(path: str | os.PathLike[str], *, fast: bool = False) -> Any:
 
 
 @_one_error_type
-def add_rollout(path: str | os.PathLike[str], name: str, answers: Mapping[str, Any] | None = None,
-                *, template: str | None = None, ref: str | None = None) -> Any:
-    """Add another rollout to an existing workspace (reserved: implemented by a later issue).
+def add_rollout(
+    path: str | os.PathLike[str],
+    name: str,
+    answers: Mapping[str, Any] | None = None,
+    *,
+    template: str | None = None,
+    ref: str | None = None,
+    commit: bool = False,
+    git_identity: tuple[str, str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> AddRolloutResult:
+    """Add rollout ``name`` to the workspace at ``path``; existing files are never touched.
 
-    Shape: renders the template's rollout part for ``name`` with ``answers`` into ``path`` and
-    returns a result listing the files written; raises :class:`WorkspaceError` like the others.
+    Renders the template's rollout part (``scope=rollout``): ``rollouts/<name>/``,
+    ``configs/eval/<name>.toml``, ``configs/training/<name>.toml``, ``data/<dataset>.jsonl``
+    (kept as it is when it already exists: the rollout then uses it, and its mode and fields
+    are checked against the answers) and the rollout's answers file
+    ``.copier-answers.rollout-<name>.yml``, then registers the rollout in the root
+    ``pyproject.toml``. ``copier update -a .copier-answers.rollout-<name>.yml`` (or
+    ``update_workspace(path, rollout=name)``) refreshes it later without touching anything else.
+
+    Args:
+        path: the workspace (or a folder inside it); it must be a git repository with its
+            ``.copier-answers.yml``.
+        name: the rollout's name (its folder, configs and package ``<name>_rollout``).
+        answers: question -> value, as for :func:`create_workspace` (``agent_framework``,
+            ``execution_backend``, ``dataset_mode``, ``grader``, ``dataset_name``,
+            ``dataset_file``...). The task, models, Python version and skills default to the
+            workspace's answers; everything else to the template's defaults.
+        template, ref: template source and version; default: the workspace's own recorded
+            source and version (so the new rollout matches the rest of the workspace).
+        commit: commit the added files (and ``pyproject.toml``); default: leave them for review.
+        git_identity: ``(name, email)`` for that commit.
+        cache_dir: Copier's git mirror cache for remote templates.
+
+    Raises:
+        WorkspaceError: ``not_a_workspace``, ``rollout_exists`` (``.paths`` lists what is in
+            the way), ``invalid_answers``, ``invalid_workspace`` (root ``pyproject.toml`` not
+            TOML), ``not_updatable`` (template version too old to add rollouts),
+            ``copier_failed``, ``git_failed``. The workspace is then left as it was.
     """
-    raise WorkspaceError("usage", "add-rollout is not available yet in this version")
+    from .add_rollout import add_rollout as _add
+
+    return _add(path, name, answers, template=template, ref=ref, commit=commit,
+                git_identity=git_identity, cache_dir=Path(cache_dir) if cache_dir else None)

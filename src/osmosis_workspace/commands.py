@@ -1,5 +1,5 @@
 """The Typer application behind ``osmosis-workspace``: ``new``, ``update``, ``check``,
-``check-update`` (and the reserved ``add-rollout``).
+``check-update`` and ``add-rollout``.
 
 A thin layer: each command parses options, calls the API, and reports through
 :mod:`osmosis_workspace.output`. Heavy modules (Copier, Jinja) are imported inside the command
@@ -233,6 +233,9 @@ def update(
     conflict: Annotated[ConflictMode, typer.Option(
         "--conflict", help="How to leave conflicts: inline markers (with unmerged index "
                            "entries) or *.rej files.")] = ConflictMode.inline,
+    rollout: Annotated[str | None, typer.Option(
+        "--rollout", help="Update only this rollout (one added with add-rollout, through its "
+                          ".copier-answers.rollout-NAME.yml) instead of the workspace.")] = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Update the workspace to a newer template version (from a clean git tree).
@@ -246,7 +249,7 @@ def update(
     try:
         answers = _answers(data_file, set_, _questionnaire_of(path, ref))
         result = update_workspace(path, ref=ref, answers=answers or None,
-                                  conflict=conflict.value, private_cache=False)
+                                  conflict=conflict.value, private_cache=False, rollout=rollout)
     except WorkspaceError as exc:
         _fail("update", exc, json_mode)
         return
@@ -258,11 +261,14 @@ def update(
         output.emit_json(output.envelope("update", code, result.to_dict()))
     else:
         _print_update(result)
+        for note in result.notes:
+            output.err(f"note: {note}")
     raise typer.Exit(int(code))
 
 
-def _questionnaire_of(path: Path, ref: str | None) -> Any:
-    """The target version's questions, to type ``--set`` values (None when unreadable)."""
+def _questionnaire_of(path: Path, ref: str | None, *, recorded_version: bool = False) -> Any:
+    """The questions of the version an operation renders, to type ``--set`` values (None when
+    unreadable): ``ref``, else the recorded version (``recorded_version``), else the latest."""
     try:
         from .create import load_rules
         from .source import resolve
@@ -270,8 +276,13 @@ def _questionnaire_of(path: Path, ref: str | None) -> Any:
         from .workspace import locate, read_answers
 
         _root, answers_file = locate(path)
-        src = str(read_answers(answers_file).get("_src_path") or "")
-        return load_rules(resolve(src, target_version(src, ref)))[0] if src else None
+        recorded = read_answers(answers_file)
+        src = str(recorded.get("_src_path") or "")
+        if not src:
+            return None
+        version = ref or (str(recorded.get("_commit") or "") or None if recorded_version
+                          else target_version(src, ref))
+        return load_rules(resolve(src, version))[0]
     except WorkspaceError:
         return None
 
@@ -366,12 +377,110 @@ def check_update(
     raise typer.Exit(int(code))
 
 
-@typer_app.command("add-rollout", hidden=True)
+# ---------------------------------------------------------------------------------------------
+# add-rollout
+# ---------------------------------------------------------------------------------------------
+
+
+def _choice_opt(flag: str, question: str, example: str) -> Any:
+    return typer.Option(flag, help=f"Answer {question} (for example {example}); same as "
+                                   f"--set {question}=VALUE.", show_default=False)
+
+
+@typer_app.command("add-rollout", epilog=_codes(
+    ExitCode.OK, ExitCode.ERROR, ExitCode.USAGE, ExitCode.INVALID_ANSWERS, ExitCode.REFUSED))
 def add_rollout(
-    name: Annotated[str, typer.Argument(help="Name of the new rollout.")],
-    path: Annotated[Path, typer.Option("--path", help="Workspace folder.")] = Path("."),
+    name: Annotated[str, typer.Argument(help="Name of the new rollout (its folder, configs "
+                                             "and answers file).")],
+    path: Annotated[Path, typer.Option("--path", "-C", help="Workspace folder.")] = Path("."),
+    agent_framework: Annotated[str | None, _choice_opt(
+        "--agent-framework", "agent_framework", "openai-agents")] = None,
+    execution_backend: Annotated[str | None, _choice_opt(
+        "--execution-backend", "execution_backend", "harbor")] = None,
+    dataset_mode: Annotated[str | None, _choice_opt(
+        "--dataset-mode", "dataset_mode", "metadata")] = None,
+    grader: Annotated[str | None, _choice_opt("--grader", "grader", "numeric")] = None,
+    dataset_name: Annotated[str | None, _choice_opt(
+        "--dataset-name", "dataset_name", "tickets; default: the rollout name. An existing "
+        "data/<name>.jsonl is reused")] = None,
+    dataset_file: Annotated[str | None, _choice_opt(
+        "--dataset-file", "dataset_file", "./tickets.csv, to import")] = None,
+    data_file: DataFileOpt = None,
+    set_: SetOpt = None,
+    template: Annotated[str | None, typer.Option(
+        "--template", help="Template source (default: the one the workspace records).")] = None,
+    ref: Annotated[str | None, typer.Option(
+        "--ref", help="Template version (default: the workspace's recorded version).")] = None,
+    commit: Annotated[bool, typer.Option(
+        "--commit", help="Commit the new rollout (default: leave it for review).")] = False,
     json_mode: JsonOpt = False,
 ) -> None:
-    """Add another rollout to the workspace (reserved for a later version)."""
-    _fail("add-rollout", WorkspaceError("usage", "add-rollout is not available yet in this "
-                                                 "version"), json_mode)
+    """Add rollout NAME to the workspace, shaped by your choices; nothing existing is touched.
+
+    Writes rollouts/NAME/, configs/eval/NAME.toml, configs/training/NAME.toml, the dataset
+    (unless data/<dataset_name>.jsonl exists: it is then reused) and
+    .copier-answers.rollout-NAME.yml, and registers the rollout in the root pyproject.toml.
+    The task, models and Python version default to the workspace's answers. Update it later
+    with `osmosis-workspace update --rollout NAME`.
+    """
+    from .add_rollout import add_rollout as add
+
+    options = {"agent_framework": agent_framework, "execution_backend": execution_backend,
+               "dataset_mode": dataset_mode, "grader": grader, "dataset_name": dataset_name,
+               "dataset_file": dataset_file}
+    try:
+        questionnaire = _questionnaire_of(path, ref, recorded_version=template is None)
+        answers = _answers(data_file, set_, None)
+        answers.update({k: v for k, v in options.items() if v is not None})
+        answers = _absolute_paths(_typed_again(answers, questionnaire), questionnaire)
+        result = add(path, name, answers, template=template, ref=ref, commit=commit,
+                     private_cache=False)
+    except WorkspaceError as exc:
+        _fail("add-rollout", exc, json_mode)
+        return
+    except Exception as exc:
+        _internal("add-rollout", exc, json_mode)
+        return
+    steps = _add_rollout_steps(result)
+    if json_mode:
+        output.emit_json(output.envelope("add-rollout", ExitCode.OK,
+                                         {**result.to_dict(), "next_steps": steps}))
+        return
+    answers_now = result.answers
+    output.out(f"Added rollout {result.name} ({answers_now.get('agent_framework')}, "
+               f"{answers_now.get('execution_backend')} backend, "
+               f"{answers_now.get('dataset_mode')} dataset, {answers_now.get('grader')} "
+               f"grader): {len(result.files)} files, answers in {result.answers_file}.")
+    if result.reused_dataset:
+        output.out(f"It uses the existing {result.reused_dataset} (left as it was).")
+    for note in result.notes:
+        output.err(f"note: {note}")
+    output.out("")
+    output.out("Next steps:")
+    for number, step in enumerate(steps, 1):
+        output.out(f"  {number}. {step}")
+
+
+def _typed_again(answers: dict[str, Any], questionnaire: Any) -> dict[str, Any]:
+    """Type ``--set`` strings by the question they answer, once the questions are known."""
+    from .questions import _typed
+
+    if questionnaire is None:
+        return answers
+    return {key: _typed(value, questionnaire.questions.get(key)) if isinstance(value, str)
+            else value for key, value in answers.items()}
+
+
+def _add_rollout_steps(result: Any) -> list[str]:
+    name = result.name
+    review = [] if result.commit else [
+        f"Review and commit: git add -A -- rollouts/{name} configs pyproject.toml "
+        f"{result.answers_file} data && git commit -m 'Add rollout {name}'"]
+    return [
+        *review,
+        f"Edit rollouts/{name}/ (workflow, tools, grader) with your coding agent: the "
+        "create-rollouts skill knows the layout",
+        f"Try it on four rows: osmosis eval run configs/eval/{name}.toml --dataset-file "
+        f"data/{result.answers.get('dataset_name', name)}.jsonl --rows 0-3 --secrets-file .env",
+        f"Later template versions: osmosis-workspace update --rollout {name}",
+    ]

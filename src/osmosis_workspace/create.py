@@ -77,6 +77,9 @@ def create_workspace(
     """See :func:`osmosis_workspace.api.create_workspace` (the documented entry point)."""
     dest = Path(dest).expanduser().absolute()
     answers = dict(answers or {})
+    if answers.get("scope", "workspace") != "workspace":
+        raise WorkspaceError("usage", "scope is set by add-rollout (osmosis-workspace "
+                                      "add-rollout NAME); a new workspace renders everything")
     check_destination(dest, overwrite=overwrite)
     source = resolved or resolve(template, ref)
     questionnaire, rules = load_rules(source)
@@ -97,10 +100,10 @@ def create_workspace(
             staging = Path(tempfile.mkdtemp(prefix=".osmosis-workspace-", dir=dest.parent))
         render_dir = staging / dest.name
         with session.operation(cache_dir=cache_dir, private_cache=private_cache):
-            _render(source, render_dir, answers, suggested, interactive)
+            render(source, render_dir, answers, suggested, interactive)
         answers_file = questionnaire.answers_file if questionnaire else ".copier-answers.yml"
-        recorded, version, notes = _finish_answers(render_dir / answers_file, source)
-        files = _listing(render_dir)
+        recorded, version, notes = finish_answers(render_dir / answers_file, source)
+        files = listing(render_dir)
         message = _commit_message(version)
         commit = None
         if fresh:
@@ -134,13 +137,15 @@ def _outermost_missing_parent(dest: Path) -> Path | None:
     return missing[-1] if missing else None
 
 
-def _render(
+def render(
     source: TemplateSource,
     render_dir: Path,
     answers: dict[str, Any],
     suggested: Mapping[str, Any] | None,
     interactive: bool,
+    answers_file: str | None = None,
 ) -> None:
+    """``copier copy`` into ``render_dir``; every Copier failure becomes a WorkspaceError."""
     import warnings
 
     import copier
@@ -160,6 +165,7 @@ def _render(
                 quiet=True,
                 settings=session.settings(),
                 cleanup_on_error=True,
+                **({"answers_file": answers_file} if answers_file else {}),
             )
     except KeyboardInterrupt:
         raise
@@ -167,7 +173,7 @@ def _render(
         raise session.copier_error(exc, action="render the template") from exc
 
 
-def _finish_answers(
+def finish_answers(
     path: Path, source: TemplateSource
 ) -> tuple[dict[str, Any], str | None, tuple[str, ...]]:
     """Read the recorded answers; drop a ``_commit`` the template does not really contain.
@@ -199,7 +205,7 @@ def _finish_answers(
     return recorded, (str(version) if version else None), ()
 
 
-def _listing(root: Path) -> tuple[str, ...]:
+def listing(root: Path) -> tuple[str, ...]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         base = Path(dirpath)
@@ -241,7 +247,7 @@ def _merge_into(
     placed: list[tuple[Path, Path | None]] = []
     created: list[Path] = []
     had_git = (dest / ".git").exists()
-    rels = _listing(render_dir)
+    rels = listing(render_dir)
     try:
         for rel in rels:
             source, target = render_dir / rel, dest / rel

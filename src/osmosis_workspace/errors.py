@@ -32,6 +32,8 @@ ERROR_CODES: dict[str, ExitCode] = {
     "unsafe_template": ExitCode.REFUSED,
     "not_a_workspace": ExitCode.REFUSED,
     "not_updatable": ExitCode.REFUSED,
+    "rollout_exists": ExitCode.REFUSED,
+    "invalid_workspace": ExitCode.REFUSED,
     "dirty": ExitCode.REFUSED,
     "downgrade": ExitCode.REFUSED,
     "template_not_found": ExitCode.ERROR,

@@ -105,3 +105,25 @@ class UpdateCheck(_Serializable):
     latest: str | None
     available: bool
     preview: UpdateResult | None = None
+
+
+@dataclass(frozen=True)
+class AddRolloutResult(_Serializable):
+    """A rollout added by :func:`osmosis_workspace.api.add_rollout`.
+
+    ``files`` lists the paths written (relative, sorted); ``answers_file`` is the rollout's own
+    Copier answers file (``copier update -a <it>`` refreshes this rollout alone);
+    ``reused_dataset`` is the existing ``data/*.jsonl`` the rollout uses instead of new rows;
+    ``commit`` is set when the call committed the rollout.
+    """
+
+    path: Path
+    name: str
+    answers_file: str
+    answers: dict[str, Any]
+    template: str
+    version: str | None
+    files: tuple[str, ...]
+    reused_dataset: str | None = None
+    commit: str | None = None
+    notes: tuple[str, ...] = ()

@@ -46,9 +46,15 @@ def target_version(src: str, ref: str | None) -> str | None:
         return None  # Copier will say what is wrong with the source
 
 
-def preconditions(path: str | Path | None) -> tuple[Path, Path, dict[str, Any]]:
-    """Root, answers file and recorded answers of an updatable, clean workspace (or raise)."""
+def preconditions(path: str | Path | None,
+                  rollout: str | None = None) -> tuple[Path, Path, dict[str, Any]]:
+    """Root, answers file and recorded answers of an updatable, clean workspace (or raise).
+
+    With ``rollout``, the answers file is that of a rollout added with add-rollout.
+    """
     root, answers_file = locate(path)
+    if rollout is not None:
+        answers_file = _rollout_answers(root, rollout)
     recorded = read_answers(answers_file)
     src, commit = recorded.get("_src_path"), recorded.get("_commit")
     if not src or not commit:
@@ -80,11 +86,12 @@ def update_workspace(
     conflict: str = "inline",
     cache_dir: Path | None = None,
     private_cache: bool = True,
+    rollout: str | None = None,
 ) -> UpdateResult:
     """See :func:`osmosis_workspace.api.update_workspace` (the documented entry point)."""
     if conflict not in {"inline", "rej"}:
         raise WorkspaceError("usage", f"conflict must be 'inline' or 'rej', not {conflict!r}")
-    root, answers_file, recorded = preconditions(path)
+    root, answers_file, recorded = preconditions(path, rollout)
     src, old = str(recorded["_src_path"]), str(recorded["_commit"])
     target = target_version(src, ref)
     old_v, new_v = version_of(old), version_of(target)
@@ -120,6 +127,33 @@ def update_workspace(
         path=root, from_version=old, to_version=str(now.get("_commit") or target),
         changes=summary, conflicts=tuple(conflicts), kept=tuple(kept), pruned_links=tuple(pruned),
         answers={k: v for k, v in now.items() if not str(k).startswith("_")},
+        notes=() if rollout else _other_rollouts_note(root),
+    )
+
+
+def _rollout_answers(root: Path, rollout: str) -> Path:
+    """The answers file of a rollout added with add-rollout (or a clear error listing them)."""
+    from .add_rollout import rollout_answers_files
+
+    added = rollout_answers_files(root)
+    if rollout not in added:
+        known = ", ".join(added) or "none"
+        raise WorkspaceError(
+            "not_updatable",
+            f"No rollout {rollout!r} was added with add-rollout in {root} (rollouts with their "
+            f"own answers file: {known}); the starter rollout is updated with the workspace",
+        )
+    return added[rollout]
+
+
+def _other_rollouts_note(root: Path) -> tuple[str, ...]:
+    """Rollouts added with add-rollout are separate Copier projects: say how to update them."""
+    from .add_rollout import rollout_answers_files
+
+    return tuple(
+        f"rollout {name} has its own answers file ({path.name}): after committing this update, "
+        f"update it with `osmosis-workspace update --rollout {name}`"
+        for name, path in rollout_answers_files(root).items()
     )
 
 

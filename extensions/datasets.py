@@ -270,7 +270,9 @@ class _Lines:
         if end > 4 * READ_BYTES:  # after a long line, free the buffer instead of keeping a copy
             self._buf = self._buf[end:]
             self._pos = self._scan = 0
-            self._cr = self._cr - end if self._cr != -1 else -1
+            # A CR before ``end`` is used up; shifting it would turn it into -1 ("none left")
+            # and hide a CR further on, so look again (only after long lines: cheap).
+            self._cr = self._cr - end if self._cr >= end else self._buf.find(b"\r")
         return line
 
     def _too_long(self) -> str:

@@ -380,6 +380,22 @@ def test_any_line_endings_and_read_sizes_give_the_same_rows(
     assert read_rows(out) == rows
 
 
+@pytest.mark.parametrize("chunk", range(1, 10))
+def test_lone_cr_right_after_a_trimmed_long_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 chunk: int) -> None:
+    """Regression (found by the property test above): after a line longer than the read size
+    ended with a lone CR, the next lone CR was missed and two rows were read as one line."""
+    monkeypatch.setattr(ds, "READ_BYTES", chunk)
+    rows = [{"user_prompt": "0", "ground_truth": "\x1f" * 4}] + [
+        {"user_prompt": "0", "ground_truth": "0"}] * 3
+    text = "".join(json.dumps(r, ensure_ascii=False) + e
+                   for r, e in zip(rows, ["\r", "\r", "\n", "\n"], strict=True))
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(text, encoding="utf-8", newline="")
+    ds.import_dataset(src, out)
+    assert read_rows(out) == rows
+
+
 def test_csv_with_cr_only_line_endings(tmp_path: Path) -> None:
     src, out = tmp_path / "in.csv", tmp_path / "out.jsonl"
     src.write_bytes(b'user_prompt,ground_truth\rq1,1\r"two\rlines",2\rq3,3\rq4,4\r')

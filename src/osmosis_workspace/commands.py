@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -28,6 +29,7 @@ Every command accepts --json: stdout then holds exactly one JSON object
 {"schema_version", "command", "ok", "exit_code", "result", "error"}.
 """
 EPILOG = "\b\nExit codes:\n" + exit_code_table() + "\n"
+_T = TypeVar("_T")
 
 
 class _JsonAwareGroup(TyperGroup):
@@ -99,7 +101,7 @@ def _main(version: Annotated[bool, typer.Option(
     """Create, update and check Osmosis workspace repositories."""
 
 
-def _fail(command: str, exc: WorkspaceError, json_mode: bool) -> None:
+def _fail(command: str, exc: WorkspaceError, json_mode: bool) -> NoReturn:
     if json_mode:
         output.emit_json(output.envelope(command, exc.exit_code, None, exc.to_dict()))
     else:
@@ -111,7 +113,24 @@ def _fail(command: str, exc: WorkspaceError, json_mode: bool) -> None:
     raise typer.Exit(int(exc.exit_code))
 
 
-def _internal(command: str, exc: Exception, json_mode: bool) -> None:
+def _call(command: str, json_mode: bool, action: Callable[[], _T]) -> _T:
+    """Run an API call for ``command``; its errors become the command's exit (and JSON)."""
+    try:
+        return action()
+    except WorkspaceError as exc:
+        _fail(command, exc, json_mode)
+    except Exception as exc:
+        _internal(command, exc, json_mode)
+
+
+def _print_steps(steps: list[str]) -> None:
+    output.out("")
+    output.out("Next steps:")
+    for number, step in enumerate(steps, 1):
+        output.out(f"  {number}. {step}")
+
+
+def _internal(command: str, exc: Exception, json_mode: bool) -> NoReturn:
     if os.environ.get("OSMOSIS_WORKSPACE_DEBUG"):
         raise exc
     error = WorkspaceError("internal", f"unexpected {type(exc).__name__}: {exc} "
@@ -179,7 +198,7 @@ def new(
     from .questions import validate_answers
     from .source import resolve
 
-    try:
+    def create() -> Any:
         source = resolve(template, ref)
         questionnaire, rules = load_rules(source)
         answers = _answers(data_file, set_, questionnaire)
@@ -190,15 +209,11 @@ def new(
                 and not validate_answers(questionnaire, {"workspace_name": derived}, rules):
             suggested["workspace_name"] = derived
         interactive = not (defaults or json_mode) and sys.stdin.isatty()
-        result = create_workspace(dest, answers, suggested=suggested, interactive=interactive,
-                                  overwrite=force, git_init=not no_git, private_cache=False,
-                                  resolved=source)
-    except WorkspaceError as exc:
-        _fail("new", exc, json_mode)
-        return
-    except Exception as exc:
-        _internal("new", exc, json_mode)
-        return
+        return create_workspace(dest, answers, suggested=suggested, interactive=interactive,
+                                overwrite=force, git_init=not no_git, private_cache=False,
+                                resolved=source)
+
+    result = _call("new", json_mode, create)
     steps = output.next_steps(str(dest), result.answers, result.files,
                               committed=result.commit is not None)
     if json_mode:
@@ -212,10 +227,7 @@ def new(
                f"{result.path} ({version}, {len(result.files)} files{commit}).")
     for note in result.notes:
         output.err(f"note: {note}")
-    output.out("")
-    output.out("Next steps:")
-    for number, step in enumerate(steps, 1):
-        output.out(f"  {number}. {step}")
+    _print_steps(steps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,16 +258,12 @@ def update(
     """
     from .update import update_workspace
 
-    try:
+    def run() -> Any:
         answers = _answers(data_file, set_, _questionnaire_of(path, ref))
-        result = update_workspace(path, ref=ref, answers=answers or None,
-                                  conflict=conflict.value, private_cache=False, rollout=rollout)
-    except WorkspaceError as exc:
-        _fail("update", exc, json_mode)
-        return
-    except Exception as exc:
-        _internal("update", exc, json_mode)
-        return
+        return update_workspace(path, ref=ref, answers=answers or None,
+                                conflict=conflict.value, private_cache=False, rollout=rollout)
+
+    result = _call("update", json_mode, run)
     code = ExitCode.CONFLICTS if result.conflicts else ExitCode.OK
     if json_mode:
         output.emit_json(output.envelope("update", code, result.to_dict()))
@@ -356,14 +364,8 @@ def check_update(
     """
     from .check_update import check_for_update
 
-    try:
-        result = check_for_update(path, ref=ref, preview=not no_preview, private_cache=False)
-    except WorkspaceError as exc:
-        _fail("check-update", exc, json_mode)
-        return
-    except Exception as exc:
-        _internal("check-update", exc, json_mode)
-        return
+    result = _call("check-update", json_mode, lambda: check_for_update(
+        path, ref=ref, preview=not no_preview, private_cache=False))
     code = ExitCode.UPDATE_AVAILABLE if result.available else ExitCode.OK
     if json_mode:
         output.emit_json(output.envelope("check-update", code, result.to_dict()))
@@ -428,19 +430,14 @@ def add_rollout(
     options = {"agent_framework": agent_framework, "execution_backend": execution_backend,
                "dataset_mode": dataset_mode, "grader": grader, "dataset_name": dataset_name,
                "dataset_file": dataset_file}
-    try:
+    def run() -> Any:
         questionnaire = _questionnaire_of(path, ref, recorded_version=template is None)
-        answers = _answers(data_file, set_, None)
+        answers = _answers(data_file, set_, questionnaire)
         answers.update({k: v for k, v in options.items() if v is not None})
-        answers = _absolute_paths(_typed_again(answers, questionnaire), questionnaire)
-        result = add(path, name, answers, template=template, ref=ref, commit=commit,
-                     private_cache=False)
-    except WorkspaceError as exc:
-        _fail("add-rollout", exc, json_mode)
-        return
-    except Exception as exc:
-        _internal("add-rollout", exc, json_mode)
-        return
+        return add(path, name, _absolute_paths(answers, questionnaire), template=template,
+                   ref=ref, commit=commit, private_cache=False)
+
+    result = _call("add-rollout", json_mode, run)
     steps = _add_rollout_steps(result)
     if json_mode:
         output.emit_json(output.envelope("add-rollout", ExitCode.OK,
@@ -455,20 +452,7 @@ def add_rollout(
         output.out(f"It uses the existing {result.reused_dataset} (left as it was).")
     for note in result.notes:
         output.err(f"note: {note}")
-    output.out("")
-    output.out("Next steps:")
-    for number, step in enumerate(steps, 1):
-        output.out(f"  {number}. {step}")
-
-
-def _typed_again(answers: dict[str, Any], questionnaire: Any) -> dict[str, Any]:
-    """Type ``--set`` strings by the question they answer, once the questions are known."""
-    from .questions import _typed
-
-    if questionnaire is None:
-        return answers
-    return {key: _typed(value, questionnaire.questions.get(key)) if isinstance(value, str)
-            else value for key, value in answers.items()}
+    _print_steps(steps)
 
 
 def _add_rollout_steps(result: Any) -> list[str]:

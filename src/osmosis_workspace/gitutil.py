@@ -97,13 +97,18 @@ def init_and_commit(path: Path, message: str, *, branch: str = "main",
     """
     run_git(["init", "-q", "-b", branch], path)
     run_git(["add", "-A"], path)
-    env = identity_env(path)
+    return _commit_staged(path, message, identity)
+
+
+def _commit_staged(repo: Path, message: str, identity: tuple[str, str] | None) -> str:
+    """Commit what is staged, hooks and signing off, as ``identity`` (else git's or ours)."""
+    env = identity_env(repo)
     if identity:
         env = {"GIT_AUTHOR_NAME": identity[0], "GIT_COMMITTER_NAME": identity[0],
                "GIT_AUTHOR_EMAIL": identity[1], "GIT_COMMITTER_EMAIL": identity[1]}
-    run_git(["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message], path,
+    run_git(["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message], repo,
             env=env)
-    return git_out(["rev-parse", "HEAD"], path).strip()
+    return git_out(["rev-parse", "HEAD"], repo).strip()
 
 
 #: Copier's URL shortcuts, which git itself does not understand.
@@ -130,10 +135,4 @@ def commit_paths(repo: Path, paths: Sequence[str], message: str,
                  identity: tuple[str, str] | None = None) -> str:
     """Stage ``paths`` only and commit them (used when rendering into an existing repository)."""
     run_git(["add", "-A", "--", *paths], repo)
-    env = identity_env(repo)
-    if identity:
-        env = {"GIT_AUTHOR_NAME": identity[0], "GIT_COMMITTER_NAME": identity[0],
-               "GIT_AUTHOR_EMAIL": identity[1], "GIT_COMMITTER_EMAIL": identity[1]}
-    run_git(["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message], repo,
-            env=env)
-    return git_out(["rev-parse", "HEAD"], repo).strip()
+    return _commit_staged(repo, message, identity)

@@ -275,6 +275,18 @@ def test_unreadable_root_pyproject_undoes_the_rendered_files(ws: Path) -> None:
     assert git("status", "--porcelain", "--ignored", cwd=ws).stdout == ""
 
 
+def test_failed_commit_undoes_files_index_and_pyproject(ws: Path) -> None:
+    lock = ws / ".git" / "index.lock"  # another git process holds the index: `git add` fails
+    lock.write_text("", encoding="utf-8")
+    before = tree_bytes(ws)
+    with pytest.raises(WorkspaceError) as raised:
+        add_rollout(ws, "third", commit=True)
+    assert raised.value.code == "git_failed"
+    assert tree_bytes(ws) == before
+    lock.unlink()
+    assert git("status", "--porcelain", "--ignored", cwd=ws).stdout == ""
+
+
 def test_existing_dataset_is_reused_and_left_as_it_was(ws: Path) -> None:
     data = ws / "data" / f"{STARTER}.jsonl"
     original = data.read_bytes()

@@ -23,6 +23,7 @@ from typing import Any
 
 from . import session
 from .errors import WorkspaceError
+from .gitutil import commit_paths, run_git
 from .results import AddRolloutResult
 
 #: Answers a new rollout takes from the workspace unless given: the task, the models and the
@@ -61,6 +62,7 @@ def add_rollout(
     """See :func:`osmosis_workspace.api.add_rollout` (the documented entry point)."""
     from .create import finish_answers, listing, load_rules, render
     from .questions import validate_answers
+    from .rootproject import register_rollout
     from .source import resolve
     from .workspace import locate, read_answers
 
@@ -94,42 +96,43 @@ def add_rollout(
                              problems=tuple(problems))
     answers_name = rollout_answers_file(name)
     _refuse_existing(root, name, answers_name, existing_data, full)
-    with session.operation(cache_dir=cache_dir, private_cache=private_cache) as op:
-        render_dir = op.scratch / "render" / root.name
-        render(source, render_dir, full, None, False, answers_file=answers_name)
-        recorded_now, version_now, notes = finish_answers(render_dir / answers_name, source)
-        files = [rel for rel in listing(render_dir)
-                 if not (rel == f"data/{dataset_name}.jsonl" and existing_data.is_file())]
-        _refuse_foreign(files, name, dataset_name, answers_name)
-        placed = _place(render_dir, root, files)
+    reused = f"data/{dataset_name}.jsonl" if existing_data.is_file() else None
+    pyproject = root / "pyproject.toml"
+    before = pyproject.read_bytes() if pyproject.is_file() else None
+    placed: list[Path] = []
+    files: list[str] = []
     commit_sha = None
     try:
-        from .rootproject import register_rollout
-
-        pyproject = root / "pyproject.toml"
-        before = pyproject.read_bytes() if pyproject.is_file() else None
-        try:
-            registered = register_rollout(pyproject, name)
-            if commit:
-                from .gitutil import commit_paths
-
-                paths = files + (["pyproject.toml"] if registered else [])
-                commit_sha = commit_paths(root, paths, f"Add rollout {name}", git_identity)
-        except BaseException:
-            if before is not None:
-                pyproject.write_bytes(before)
-            raise
+        with session.operation(cache_dir=cache_dir, private_cache=private_cache) as op:
+            render_dir = op.scratch / "render" / root.name
+            render(source, render_dir, full, None, False, answers_file=answers_name)
+            recorded_now, version_now, notes = finish_answers(render_dir / answers_name, source)
+            files = [rel for rel in listing(render_dir) if rel != reused]
+            _refuse_foreign(files, name, dataset_name, answers_name)
+            _place(render_dir, root, files, placed)
+        registered = register_rollout(pyproject, name)
+        if commit:
+            paths = files + (["pyproject.toml"] if registered else [])
+            commit_sha = commit_paths(root, paths, f"Add rollout {name}", git_identity)
     except BaseException:
-        _unplace(root, placed)
+        _undo(root, placed, files if commit else [], pyproject, before)
         raise
     return AddRolloutResult(
         path=root, name=name, answers_file=answers_name,
         answers={k: v for k, v in recorded_now.items() if not str(k).startswith("_")},
         template=source.location, version=version_now, files=tuple(files),
-        reused_dataset=f"data/{dataset_name}.jsonl" if existing_data.is_file()
-        and f"data/{dataset_name}.jsonl" not in files else None,
-        commit=commit_sha, notes=source.notes + notes,
+        reused_dataset=reused, commit=commit_sha, notes=source.notes + notes,
     )
+
+
+def _undo(root: Path, placed: list[Path], staged: list[str], pyproject: Path,
+          before: bytes | None) -> None:
+    """Put the workspace back as it was: unstage, remove what was placed, restore pyproject."""
+    if staged:
+        run_git(["reset", "-q", "--", *staged, "pyproject.toml"], root, check=False)
+    _unplace(root, placed)
+    if before is not None and pyproject.read_bytes() != before:
+        pyproject.write_bytes(before)
 
 
 def _refuse_fixed(given: Mapping[str, Any], name: str) -> None:
@@ -177,26 +180,20 @@ def _refuse_foreign(files: list[str], name: str, dataset_name: str, answers_name
             paths=tuple(foreign[:20]))
 
 
-def _place(render_dir: Path, root: Path, files: list[str]) -> list[Path]:
-    """Move the rendered files into the workspace; returns what was created, for undoing."""
-    created: list[Path] = []
-    try:
-        for rel in files:
-            target = root / rel
-            missing = [p for p in reversed(target.parents) if not p.exists()
-                       and root in p.parents]
-            for folder in missing:
-                folder.mkdir()
-                created.append(folder)
-            if target.exists() or target.is_symlink():
-                raise WorkspaceError("rollout_exists", f"{rel} appeared while the rollout was "
-                                     "being added; nothing was added", paths=(rel,))
-            shutil.move(str(render_dir / rel), str(target))
-            created.append(target)
-    except BaseException:
-        _unplace(root, created)
-        raise
-    return created
+def _place(render_dir: Path, root: Path, files: list[str], created: list[Path]) -> None:
+    """Move the rendered files into the workspace, recording in ``created`` each folder and
+    file as soon as it exists (so an interruption at any point can be undone)."""
+    for rel in files:
+        target = root / rel
+        for folder in [p for p in reversed(target.parents)
+                       if root in p.parents and not p.exists()]:
+            folder.mkdir()
+            created.append(folder)
+        if target.exists() or target.is_symlink():
+            raise WorkspaceError("rollout_exists", f"{rel} appeared while the rollout was "
+                                 "being added; nothing was added", paths=(rel,))
+        created.append(target)
+        shutil.move(str(render_dir / rel), str(target))
 
 
 def _unplace(root: Path, created: list[Path]) -> None:

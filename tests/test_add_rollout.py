@@ -275,6 +275,18 @@ def test_unreadable_root_pyproject_undoes_the_rendered_files(ws: Path) -> None:
     assert git("status", "--porcelain", "--ignored", cwd=ws).stdout == ""
 
 
+def test_commit_refuses_to_sweep_in_uncommitted_pyproject_edits(ws: Path) -> None:
+    pyproject = ws / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + "# mine\n", encoding="utf-8")
+    before = tree_bytes(ws)
+    with pytest.raises(WorkspaceError) as raised:
+        add_rollout(ws, "third", commit=True)
+    assert raised.value.code == "dirty" and raised.value.paths == ("pyproject.toml",)
+    assert tree_bytes(ws) == before
+    add_rollout(ws, "third")  # without --commit the rollout is added beside the user's edit
+    assert pyproject.read_text(encoding="utf-8").endswith("# mine\n")
+
+
 def test_failed_commit_undoes_files_index_and_pyproject(ws: Path) -> None:
     lock = ws / ".git" / "index.lock"  # another git process holds the index: `git add` fails
     lock.write_text("", encoding="utf-8")

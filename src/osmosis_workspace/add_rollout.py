@@ -23,7 +23,7 @@ from typing import Any
 
 from . import session
 from .errors import WorkspaceError
-from .gitutil import commit_paths, run_git
+from .gitutil import commit_paths, dirty_paths, run_git
 from .results import AddRolloutResult
 
 #: Answers a new rollout takes from the workspace unless given: the task, the models and the
@@ -96,6 +96,11 @@ def add_rollout(
                              problems=tuple(problems))
     answers_name = rollout_answers_file(name)
     _refuse_existing(root, name, answers_name, existing_data, full)
+    if commit and "pyproject.toml" in dirty_paths(root):
+        raise WorkspaceError(
+            "dirty", "pyproject.toml has uncommitted changes, which --commit would commit with "
+                     "the rollout: commit them first, or add the rollout without --commit",
+            paths=("pyproject.toml",))
     reused = f"data/{dataset_name}.jsonl" if existing_data.is_file() else None
     pyproject = root / "pyproject.toml"
     before = pyproject.read_bytes() if pyproject.is_file() else None

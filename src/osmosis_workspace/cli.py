@@ -2,9 +2,15 @@
 
 ``check`` runs in pre-commit hooks, where every millisecond of start-up counts, and importing
 Typer alone costs more than the whole check. So ``app`` is a small dispatcher: a plain
-``check [PATH] [--fast] [--json]`` runs directly; anything else (other commands, ``--help``,
-unknown options) goes to the Typer application in :mod:`osmosis_workspace.commands`, which
-also implements ``check`` with the same function, so both paths behave identically.
+``check [PATH] [--fast] [--json]`` runs directly, and so does a bare ``--version``; anything
+else (other commands, ``--help``, unknown options) goes to the Typer application in
+:mod:`osmosis_workspace.commands`, which also implements ``check`` and ``--version`` with the
+same output, so both paths behave identically.
+
+Commands that render the template (``new``, ``update``, ``add-rollout``) turn on the speed
+levers of :mod:`osmosis_workspace.perf` first (``enable(on_import=True)``: each patch is
+installed when Jinja or Copier is imported, so a usage error costs nothing extra). They are
+byte-identical by test; ``OSMOSIS_WORKSPACE_PERF=0`` turns them off (for comparisons).
 """
 
 from __future__ import annotations
@@ -15,6 +21,11 @@ from pathlib import Path
 from typing import Any
 
 _FAST_FLAGS = {"--fast", "--json"}
+#: Commands that render the template: worth the render levers of :mod:`.perf`.
+_RENDERING = {"new", "update", "add-rollout"}
+_HELP_FLAGS = {"--help", "-h"}
+#: ``OSMOSIS_WORKSPACE_PERF=0`` (or ``false``/``no``/``off``) turns the levers off.
+PERF_ENV = "OSMOSIS_WORKSPACE_PERF"
 
 
 def _plain_check(argv: Sequence[str]) -> tuple[Path, bool, bool] | None:
@@ -39,10 +50,28 @@ class _Entry:
 
             path, fast, json_mode = plain
             sys.exit(int(run_check(path, fast=fast, json_mode=json_mode)))
+        if argv == ["--version"]:  # what the Typer callback prints, without importing Typer
+            from . import __version__
+
+            print(f"osmosis-workspace {__version__}", flush=True)
+            sys.exit(0)
         _exit_cleanly_on_termination()
+        if _wants_levers(argv):
+            from . import perf
+
+            perf.enable(on_import=True)
         from .commands import typer_app
 
         return typer_app(args=argv, **kwargs)
+
+
+def _wants_levers(argv: Sequence[str]) -> bool:
+    """A rendering command that will run (not its --help), levers not turned off."""
+    import os
+
+    if os.environ.get(PERF_ENV, "").strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    return bool(argv) and argv[0] in _RENDERING and not _HELP_FLAGS.intersection(argv)
 
 
 def _exit_cleanly_on_termination() -> None:

@@ -22,13 +22,18 @@ from typing import Any
 import yaml
 
 from .errors import AnswerProblem, WorkspaceError
+from .yamlload import FAST_SAFE_LOADER, load_yaml
 
 _TRUE = {"y", "yes", "t", "true", "on", "1"}
 _FALSE = {"n", "no", "f", "false", "off", "0", ""}
 
 
-class _TemplateYamlLoader(yaml.SafeLoader):
+class _PureTemplateYamlLoader(yaml.SafeLoader):
     """Safe loader that tolerates Copier's custom tags (``!include``) instead of failing."""
+
+
+class _TemplateYamlLoader(FAST_SAFE_LOADER):  # type: ignore[misc]
+    """:class:`_PureTemplateYamlLoader` on libyaml's parser (when available)."""
 
 
 def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
@@ -39,6 +44,7 @@ def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
     return loader.construct_mapping(node)  # type: ignore[arg-type]
 
 
+_PureTemplateYamlLoader.add_multi_constructor("!", _ignore_tag)
 _TemplateYamlLoader.add_multi_constructor("!", _ignore_tag)
 
 
@@ -104,7 +110,7 @@ class Questionnaire:
 
 
 def parse_questionnaire(text: str) -> Questionnaire:
-    data = yaml.load(text, Loader=_TemplateYamlLoader) or {}
+    data = load_yaml(text, _TemplateYamlLoader, _PureTemplateYamlLoader) or {}
     if not isinstance(data, Mapping):
         raise WorkspaceError("template_not_found", "copier.yml is not a mapping")
     questions: dict[str, Question] = {}
@@ -171,7 +177,7 @@ def _typed(raw: str, question: Question | None) -> Any:
 def load_data_file(path: Path) -> dict[str, Any]:
     """Answers from a YAML file; ``_``-prefixed keys (a copied answers file) are dropped."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise WorkspaceError("usage", f"Cannot read --data-file {path}: {exc}") from exc
     if data is None:

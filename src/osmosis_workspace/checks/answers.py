@@ -26,8 +26,10 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
     rel = ctx.rel(path)
     import yaml
 
+    from ..yamlload import load_yaml  # libyaml, with safe_load's own errors
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         yield Problem(rel, f"is not valid YAML ({' '.join(str(exc).split())}); restore it from "
                            "git, never edit it by hand", "answers")
@@ -72,7 +74,6 @@ def _against_template(ctx: CheckContext, rel: str, data: dict[str, Any]) -> Iter
         return
     questionnaire = parse_questionnaire(text)
     rules = TemplateRules(questionnaire, source.read_file)
-    secret_problem = rules.filter("secret_problem")
     for question in questionnaire.askable:
         if question.name not in data:
             continue
@@ -81,7 +82,8 @@ def _against_template(ctx: CheckContext, rel: str, data: dict[str, Any]) -> Iter
             yield Problem(rel, f"{question.name}: {problem}", "answers")
         texts = value if isinstance(value, list) else [value]
         for text_value in texts:
-            if secret_problem and isinstance(text_value, str) and (
-                    found := secret_problem(text_value, question.name)):
+            # the template's Jinja environment (its extensions) is built on the first text
+            if isinstance(text_value, str) and (secret_problem := rules.filter(
+                    "secret_problem")) and (found := secret_problem(text_value, question.name)):
                 yield Problem(rel, found, "answers")
                 break

@@ -88,3 +88,4 @@ class CheckContext:
 
     def report(self) -> CheckReport:
         return CheckReport(self.root, self.problems, self.skipped, self.fast)
+

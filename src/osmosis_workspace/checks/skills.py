@@ -93,8 +93,10 @@ def _front_matter(raw: bytes) -> tuple[dict[str, Any], str, str]:
         return {}, "", "front matter is not closed by a '---' line"
     import yaml
 
+    from ..yamlload import load_yaml  # libyaml, with safe_load's own errors
+
     try:
-        meta = yaml.safe_load(text[4:end + 1])
+        meta = load_yaml(text[4:end + 1])
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())
         return {}, "", f"front matter is not valid YAML ({detail}); quote values containing ': '"

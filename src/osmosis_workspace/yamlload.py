@@ -1,0 +1,26 @@
+"""YAML parsing on libyaml when PyYAML has it, with ``yaml.safe_load``'s own errors.
+
+A module of its own (PyYAML only) so that ``check --fast`` can use it without importing the
+questionnaire code, and ``questions`` can use it with its tag-tolerant loaders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+#: libyaml's parser when PyYAML was built with it (~10x faster), else pure Python. Both use the
+#: same constructors and resolver, so the data is the same.
+FAST_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str, loader: Any = FAST_SAFE_LOADER, fallback: Any = yaml.SafeLoader) -> Any:
+    """Parse with ``loader``; YAML it rejects is parsed again with the pure-Python ``fallback``,
+    so errors (and their wording, with the offending line) are exactly ``yaml.safe_load``'s."""
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError:
+        if loader is fallback:
+            raise
+        return yaml.load(text, Loader=fallback)

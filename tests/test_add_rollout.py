@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -150,6 +151,27 @@ def test_workspace_check_accepts_both_rollouts(base: dict[str, object]) -> None:
     assert isinstance(root, Path)
     report = check_workspace(root)
     assert report.ok, [str(p) for p in report.problems]
+
+
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (lambda ws: (ws / SECOND_ANSWERS_FILE).write_text("_commit: v2.0.0\n[broken",
+                                                         encoding="utf-8"), "not valid YAML"),
+        (lambda ws: (ws / SECOND_ANSWERS_FILE).write_text(
+            (ws / SECOND_ANSWERS_FILE).read_text(encoding="utf-8").replace(
+                "scope: rollout", "scope: workspace"), encoding="utf-8"), "scope: rollout"),
+        (lambda ws: shutil.rmtree(ws / "rollouts" / SECOND),
+         f"rollouts/{SECOND}, which is missing"),
+    ],
+    ids=["unparseable", "wrong-scope", "rollout-deleted"],
+)
+def test_check_reports_a_broken_rollout_answers_file(ws: Path, damage, needle: str) -> None:  # type: ignore[no-untyped-def]
+    damage(ws)
+    for fast in (True, False):
+        problems = [p for p in check_workspace(ws, fast=fast).problems
+                    if p.file == SECOND_ANSWERS_FILE]
+        assert any(needle in p.message for p in problems), (fast, problems)
 
 
 @pytest.mark.osmosis

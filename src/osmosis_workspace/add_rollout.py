@@ -25,6 +25,7 @@ from . import session
 from .errors import WorkspaceError
 from .gitutil import commit_paths, dirty_paths, run_git
 from .results import AddRolloutResult
+from .workspace import rollout_answers_file
 
 #: Answers a new rollout takes from the workspace unless given: the task, the models and the
 #: Python version describe the workspace; the others only keep the answers file complete.
@@ -33,18 +34,6 @@ INHERITED = ("workspace_name", "task_description", "eval_model", "base_model", "
 
 #: Answers add-rollout decides itself.
 _FIXED = {"scope": "rollout", "include_examples": False}
-
-
-def rollout_answers_file(name: str) -> str:
-    """The answers file of a rollout added with add-rollout."""
-    return f".copier-answers.rollout-{name}.yml"
-
-
-def rollout_answers_files(root: Path) -> dict[str, Path]:
-    """Rollouts added with add-rollout: ``{name: answers file}``, sorted by name."""
-    prefix, suffix = ".copier-answers.rollout-", ".yml"
-    return {p.name[len(prefix):-len(suffix)]: p
-            for p in sorted(root.glob(f"{prefix}*{suffix}")) if p.is_file()}
 
 
 def add_rollout(

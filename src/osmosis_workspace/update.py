@@ -25,7 +25,7 @@ from .errors import WorkspaceError
 from .gitutil import dirty_paths, has_commit, ls_remote_tags, run_git
 from .results import UpdateResult
 from .source import check_location, latest_tag, version_of
-from .workspace import locate, read_answers
+from .workspace import locate, read_answers, rollout_answers_files
 
 #: Git identity for the throw-away commits Copier makes in its temporary repositories, so an
 #: update works on machines where git has no user configured. Nothing is committed for the user.
@@ -133,8 +133,6 @@ def update_workspace(
 
 def _rollout_answers(root: Path, rollout: str) -> Path:
     """The answers file of a rollout added with add-rollout (or a clear error listing them)."""
-    from .add_rollout import rollout_answers_files
-
     added = rollout_answers_files(root)
     if rollout not in added:
         known = ", ".join(added) or "none"
@@ -148,8 +146,6 @@ def _rollout_answers(root: Path, rollout: str) -> Path:
 
 def _other_rollouts_note(root: Path) -> tuple[str, ...]:
     """Rollouts added with add-rollout are separate Copier projects: say how to update them."""
-    from .add_rollout import rollout_answers_files
-
     return tuple(
         f"rollout {name} has its own answers file ({path.name}): after committing this update, "
         f"update it with `osmosis-workspace update --rollout {name}`"

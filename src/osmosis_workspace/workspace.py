@@ -8,14 +8,28 @@ from typing import Any
 from .errors import WorkspaceError
 
 DEFAULT_ANSWERS_FILE = ".copier-answers.yml"
+_ROLLOUT_PREFIX, _ROLLOUT_SUFFIX = ".copier-answers.rollout-", ".yml"
+
+
+def rollout_answers_file(name: str) -> str:
+    """The answers file of a rollout added with ``osmosis-workspace add-rollout``."""
+    return f"{_ROLLOUT_PREFIX}{name}{_ROLLOUT_SUFFIX}"
+
+
+def rollout_answers_files(root: Path) -> dict[str, Path]:
+    """Rollouts added with add-rollout: ``{name: answers file}``, sorted by name."""
+    return {p.name[len(_ROLLOUT_PREFIX):-len(_ROLLOUT_SUFFIX)]: p
+            for p in sorted(root.glob(f"{_ROLLOUT_PREFIX}*{_ROLLOUT_SUFFIX}")) if p.is_file()}
 
 
 def answers_path(root: Path) -> Path | None:
-    """The Copier answers file at the workspace root (the default name, else the only match)."""
+    """The Copier answers file at the workspace root (the default name, else the only match
+    that is not a rollout's)."""
     default = root / DEFAULT_ANSWERS_FILE
     if default.is_file():
         return default
-    matches = sorted(root.glob(".copier-answers*.yml"))
+    matches = sorted(set(root.glob(".copier-answers*.yml"))
+                     - set(rollout_answers_files(root).values()))
     return matches[0] if len(matches) == 1 else None
 
 

@@ -1,4 +1,7 @@
-"""The Copier answers file: present, parseable, updatable, and free of credentials.
+"""The Copier answers files: present, parseable, updatable, and free of credentials.
+
+Rollouts added with ``osmosis-workspace add-rollout`` have answers files of their own
+(``.copier-answers.rollout-<name>.yml``): each must be updatable and belong to its rollout.
 
 Full mode also checks each stored answer against the questionnaire of the template version that
 rendered it (``git show <_commit>:copier.yml`` when the source is a local repository): choices,
@@ -16,30 +19,56 @@ from .model import CheckContext, Problem
 
 
 def check(ctx: CheckContext) -> Iterator[Problem]:
-    from ..workspace import DEFAULT_ANSWERS_FILE, answers_path
+    from ..workspace import DEFAULT_ANSWERS_FILE, answers_path, rollout_answers_files
 
     path = answers_path(ctx.root)
     if path is None:
         yield Problem(DEFAULT_ANSWERS_FILE, "missing: the workspace records no template version "
                                             "and cannot be updated", "answers")
         return
-    rel = ctx.rel(path)
+    data = yield from _load(ctx, path)
+    if data is not None:
+        yield from _recorded_source(ctx.rel(path), data)
+        if not ctx.fast:
+            yield from _against_template(ctx, ctx.rel(path), data)
+    for name, rollout_file in rollout_answers_files(ctx.root).items():
+        if rollout_file != path:
+            yield from _rollout_answers(ctx, name, rollout_file)
+
+
+def _load(ctx: CheckContext, path: Path) -> Iterator[Problem]:
+    """Parse an answers file; yields its problems and returns the mapping (or None)."""
     import yaml
 
     from ..yamlload import load_yaml  # libyaml, with safe_load's own errors
 
+    rel = ctx.rel(path)
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         yield Problem(rel, f"is not valid YAML ({' '.join(str(exc).split())}); restore it from "
                            "git, never edit it by hand", "answers")
-        return
+        return None
     if not isinstance(data, dict):
         yield Problem(rel, "must be a mapping of answers", "answers")
+        return None
+    return data
+
+
+def _rollout_answers(ctx: CheckContext, name: str, path: Path) -> Iterator[Problem]:
+    """An answers file written by add-rollout: updatable, and still about its own rollout."""
+    rel = ctx.rel(path)
+    data = yield from _load(ctx, path)
+    if data is None:
         return
     yield from _recorded_source(rel, data)
-    if not ctx.fast:
-        yield from _against_template(ctx, rel, data)
+    if data.get("scope") != "rollout" or data.get("rollout_name") != name:
+        yield Problem(rel, f"must record scope: rollout and rollout_name: {name} (it was written "
+                           "by `osmosis-workspace add-rollout`; restore it from git)", "answers")
+    elif not (ctx.root / "rollouts" / name).is_dir():
+        yield Problem(rel, f"belongs to rollouts/{name}, which is missing: delete this file "
+                           "too, or `osmosis-workspace update --rollout` would bring the rollout "
+                           "back", "answers")
 
 
 def _recorded_source(rel: str, data: dict[str, Any]) -> Iterator[Problem]:

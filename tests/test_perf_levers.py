@@ -112,35 +112,20 @@ def test_cli_new_with_levers_matches_the_api_without(
     assert index_and_modes(dest) == index_and_modes(plain)
 
 
-def test_cli_update_with_and_without_levers_is_identical(
-    tmp_path: Path, repo: TemplateRepo, tmp_path_factory: pytest.TempPathFactory
+@pytest.mark.parametrize(
+    "args",
+    [("update", "--ref", V2), ("add-rollout", "second-one", "--grader", "numeric")],
+    ids=["update", "add-rollout"],
+)
+def test_cli_command_with_and_without_levers_is_identical(
+    args: tuple[str, ...], tmp_path: Path, repo: TemplateRepo,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     base = shared_workspace(tmp_path_factory, repo, V1)
     results = {}
     for perf_env in ("0", None):
         ws = copy_workspace(base, tmp_path / f"perf-{perf_env}" / base.name)
-        code, err, status = cli("update", "--ref", V2, cwd=ws, perf_env=perf_env)
-        assert code == 0, err
-        assert status["compile_cache"] is (perf_env is None)
-        results[perf_env] = (
-            tree_bytes(ws),
-            index_and_modes(ws),
-            git("status", "--porcelain", cwd=ws).stdout,
-        )
-    assert results["0"] == results[None]
-
-
-def test_cli_add_rollout_with_and_without_levers_is_identical(
-    tmp_path: Path, repo: TemplateRepo, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    base = shared_workspace(tmp_path_factory, repo, V1)
-    results = {}
-    for perf_env in ("0", None):
-        ws = copy_workspace(base, tmp_path / f"perf-{perf_env}" / base.name)
-        code, err, status = cli(
-            "add-rollout", "second-one", "--path", str(ws), "--grader", "numeric",
-            cwd=tmp_path, perf_env=perf_env,
-        )  # fmt: skip
+        code, err, status = cli(*args, cwd=ws, perf_env=perf_env)
         assert code == 0, err
         assert status["compile_cache"] is (perf_env is None)
         results[perf_env] = (

@@ -70,15 +70,8 @@ def add_rollout(
             "no `scope` question): update the workspace to a newer template version first, or "
             "pass --ref",
         )
-    full = {k: recorded[k] for k in INHERITED if k in recorded and k in questionnaire.questions}
-    full.update(given)
-    full.update(_FIXED, rollout_name=name)
-    dataset_name = str(full.get("dataset_name") or name)
-    existing_data = root / "data" / f"{dataset_name}.jsonl"
-    if existing_data.is_file() and not full.get("dataset_file"):
-        # Reuse the workspace's dataset: its mode and fields become the defaults and are
-        # checked against the answers, and the file itself is left as it is.
-        full["dataset_file"] = str(existing_data)
+    full, existing_data = _rollout_answers(root, name, recorded, given, questionnaire)
+    dataset_name = existing_data.stem
     problems = validate_answers(questionnaire, full, rules)
     if problems:
         raise WorkspaceError("invalid_answers", "Some answers were rejected",
@@ -127,6 +120,21 @@ def _undo(root: Path, placed: list[Path], staged: list[str], pyproject: Path,
     _unplace(root, placed)
     if before is not None and pyproject.read_bytes() != before:
         pyproject.write_bytes(before)
+
+
+def _rollout_answers(root: Path, name: str, recorded: Mapping[str, Any],
+                     given: Mapping[str, Any], questionnaire: Any) -> tuple[dict[str, Any], Path]:
+    """The rollout's answers (workspace answers it inherits, the caller's, the fixed ones) and
+    the path of its dataset, ``data/<dataset_name>.jsonl``."""
+    full = {k: recorded[k] for k in INHERITED if k in recorded and k in questionnaire.questions}
+    full.update(given)
+    full.update(_FIXED, rollout_name=name)
+    data = root / "data" / f"{full.get('dataset_name') or name}.jsonl"
+    if data.is_file() and not full.get("dataset_file"):
+        # Reuse the workspace's dataset: its mode and fields become the defaults and are
+        # checked against the answers, and the file itself is left as it is.
+        full["dataset_file"] = str(data)
+    return full, data
 
 
 def _refuse_fixed(given: Mapping[str, Any], name: str) -> None:

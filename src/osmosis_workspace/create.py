@@ -12,10 +12,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +92,7 @@ def create_workspace(
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging: Path | None = None
     try:
-        with _signals_deferred():
+        with session.signals_deferred():
             # Created and remembered with signals held back: a Ctrl-C landing between the two
             # would otherwise leave a staging folder nobody knows about.
             staging = Path(tempfile.mkdtemp(prefix=".osmosis-workspace-", dir=dest.parent))
@@ -289,17 +287,3 @@ def _merge_into(
         raise
     finally:
         shutil.rmtree(backup, ignore_errors=True)
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold back SIGINT, SIGTERM and SIGHUP in this thread; pending ones fire on exit."""
-    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
-    if not hasattr(signal, "pthread_sigmask") or not held:
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

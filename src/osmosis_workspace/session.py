@@ -20,6 +20,7 @@ import atexit
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -64,16 +65,21 @@ def operation(*, cache_dir: Path | None = None, private_cache: bool = True,
     with _LOCK:
         saved_cwd = os.getcwd()
         saved_tempdir = tempfile.tempdir
-        scratch = Path(tempfile.mkdtemp(prefix="osmosis-workspace-op-"))
-        env = {"TMPDIR": str(scratch), **(extra_env or {})}
-        if cache_dir is not None:
-            env["COPIER_CACHE_DIR"] = str(cache_dir)
-        elif private_cache and not os.environ.get("COPIER_CACHE_DIR"):
-            env["COPIER_CACHE_DIR"] = str(_process_cache_dir())
-        saved_env = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)
-        tempfile.tempdir = str(scratch)
+        scratch: Path | None = None
+        saved_env: dict[str, str | None] = {}
         try:
+            with signals_deferred():
+                # Set up with signals held back, inside the ``try``: a Ctrl-C can only land
+                # before anything exists or once the cleanup below knows the scratch folder.
+                scratch = Path(tempfile.mkdtemp(prefix="osmosis-workspace-op-"))
+                env = {"TMPDIR": str(scratch), **(extra_env or {})}
+                if cache_dir is not None:
+                    env["COPIER_CACHE_DIR"] = str(cache_dir)
+                elif private_cache and not os.environ.get("COPIER_CACHE_DIR"):
+                    env["COPIER_CACHE_DIR"] = str(_process_cache_dir())
+                saved_env = {key: os.environ.get(key) for key in env}
+                os.environ.update(env)
+                tempfile.tempdir = str(scratch)
             yield Operation(scratch=scratch)
         finally:
             tempfile.tempdir = saved_tempdir
@@ -84,7 +90,8 @@ def operation(*, cache_dir: Path | None = None, private_cache: bool = True,
                     os.environ[key] = value
             with contextlib.suppress(OSError):
                 os.chdir(saved_cwd)
-            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
 
 
 def settings() -> Any:
@@ -113,3 +120,17 @@ def copier_error(exc: BaseException, *, action: str) -> WorkspaceError:
                                        "(with --set/--data-file answers)")
     return WorkspaceError("copier_failed", f"Copier could not {action}: {message}",
                           details={"exception": type(exc).__name__})
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold back SIGINT, SIGTERM and SIGHUP in this thread; pending ones fire on exit."""
+    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+    if not hasattr(signal, "pthread_sigmask") or not held:
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import ANSWER_SETS, GIT_ENV, Osmosis, git_init_commit, render, snapshot_template
 from scaffold_matrix import all_combos
+from workspace_api_helpers import TemplateRepo, shared_template_repo
 
 OSMOSIS_VENV_VAR = "OSMOSIS_WORKSPACE_OSMOSIS_VENV"
 
@@ -21,6 +22,12 @@ OSMOSIS_VENV_VAR = "OSMOSIS_WORKSPACE_OSMOSIS_VENV"
 def _git_identity() -> None:
     """Commits made by Copier, the CLI or tests need an identity; never touch global config."""
     os.environ.update(GIT_ENV)
+
+
+@pytest.fixture(scope="session")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
+    """The throwaway template repository with releases v1.0.0 and v2.0.0 (read-only)."""
+    return shared_template_repo(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

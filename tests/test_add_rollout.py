@@ -21,7 +21,7 @@ import pytest
 import yaml
 from helpers import GIT_ENV, Osmosis, git, tree_bytes
 from typer.testing import CliRunner
-from workspace_api_helpers import V2, TemplateRepo, commit_all, copy_workspace, shared_template_repo
+from workspace_api_helpers import V2, TemplateRepo, commit_all, copy_workspace
 
 from osmosis_workspace.api import (
     WorkspaceError,
@@ -54,11 +54,10 @@ def changed_paths(before: dict[str, bytes | str], after: dict[str, bytes | str])
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
+def repo_v3(tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo) -> TemplateRepo:
     """The shared v1/v2 template repository plus a v3 that changes every rollout's README."""
-    base = shared_template_repo(tmp_path_factory)
     dest = tmp_path_factory.mktemp("add-rollout-template") / "osmosis-workspace"
-    git("clone", "-q", str(base.path), str(dest), cwd=dest.parent)
+    git("clone", "-q", str(repo.path), str(dest), cwd=dest.parent)
     readme = dest / "template" / "rollouts" / "{{rollout_name}}" / "README.md.jinja"
     readme.write_text(readme.read_text(encoding="utf-8") + f"\n{V3_LINE}\n", encoding="utf-8")
     commit_all(dest, "Template v3", V3)
@@ -66,11 +65,11 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo) -> dict[str, object]:
+def base(tmp_path_factory: pytest.TempPathFactory, repo_v3: TemplateRepo) -> dict[str, object]:
     """A v2 workspace (committed), then the same with the second rollout added and committed."""
     dest = tmp_path_factory.mktemp("add-rollout-ws") / STARTER
     create_workspace(dest, {"workspace_name": STARTER, "include_examples": False},
-                     template=repo.location, ref=V2)
+                     template=repo_v3.location, ref=V2)
     before = tree_bytes(dest)
     head_before = git("rev-parse", "HEAD", cwd=dest).stdout.strip()
     result = add_rollout(dest, SECOND, SECOND_ANSWERS, commit=True)
@@ -226,7 +225,7 @@ def test_copier_update_of_each_answers_file_touches_only_its_own_files(ws: Path)
 
 
 def test_update_rollout_equals_a_fresh_add_at_the_new_version(
-    ws: Path, tmp_path: Path, repo: TemplateRepo
+    ws: Path, tmp_path: Path, repo_v3: TemplateRepo
 ) -> None:
     """Golden test: the rollout updated to v3 equals the same rollout added at v3."""
     workspace_update = update_workspace(ws, ref=V3)
@@ -239,7 +238,7 @@ def test_update_rollout_equals_a_fresh_add_at_the_new_version(
 
     fresh = tmp_path / "fresh" / STARTER
     create_workspace(fresh, {"workspace_name": STARTER, "include_examples": False},
-                     template=repo.location, ref=V3)
+                     template=repo_v3.location, ref=V3)
     add_rollout(fresh, SECOND, SECOND_ANSWERS)
     updated, expected = tree_bytes(ws), tree_bytes(fresh)
     owned = sorted(rel for rel in expected if second_rollout_paths(rel))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from helpers import git
-from workspace_api_helpers import V1, V2, TemplateRepo, commit_all, shared_template_repo
+from workspace_api_helpers import V1, V2, TemplateRepo, commit_all
 
 import osmosis_workspace
 from osmosis_workspace import api
@@ -17,11 +17,6 @@ from osmosis_workspace.exit_codes import ExitCode
 from osmosis_workspace.source import credential_problem, latest_tag, package_checkout, resolve
 
 ANSWERS = {"workspace_name": "api-task"}
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    return shared_template_repo(tmp_path_factory)
 
 
 def test_package_exports_the_api_lazily() -> None:

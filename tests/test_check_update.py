@@ -14,17 +14,11 @@ from workspace_api_helpers import (
     TemplateRepo,
     copy_workspace,
     run_entry_point,
-    shared_template_repo,
     shared_workspace,
 )
 
 from osmosis_workspace.api import check_for_update
 from osmosis_workspace.exit_codes import ExitCode
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    return shared_template_repo(tmp_path_factory)
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from workspace_api_helpers import (
     add_release,
     copy_workspace,
     run_entry_point,
-    shared_template_repo,
     shared_workspace,
 )
 
@@ -40,11 +39,6 @@ def payload(result: Any) -> dict[str, Any]:
     assert set(data) == {"schema_version", "command", "ok", "exit_code", "result", "error"}
     assert data["exit_code"] == result.exit_code
     return data
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    return shared_template_repo(tmp_path_factory)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from helpers import git, tree_bytes
-from workspace_api_helpers import V2, TemplateRepo, shared_template_repo
+from workspace_api_helpers import V2, TemplateRepo
 
 from osmosis_workspace.api import create_workspace
 
@@ -33,11 +33,6 @@ def _init_worker(tmp_root: str) -> None:
 def _create(dest: str, template: str) -> list[str]:
     result = create_workspace(dest, ANSWERS, template=template, ref=V2)
     return list(result.files)
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    return shared_template_repo(tmp_path_factory)
 
 
 @pytest.mark.slow

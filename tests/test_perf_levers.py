@@ -27,7 +27,6 @@ from workspace_api_helpers import (
     V2,
     TemplateRepo,
     copy_workspace,
-    shared_template_repo,
     shared_workspace,
 )
 
@@ -50,11 +49,6 @@ from osmosis_workspace.cli import main
 main()
 """
 COPIER_PATCHES = copier.__version__ == perf.COPIER_VERSION
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    return shared_template_repo(tmp_path_factory)
 
 
 def cli(*args: str, cwd: Path, perf_env: str | None = None) -> tuple[int, str, dict]:

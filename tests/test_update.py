@@ -28,18 +28,12 @@ from workspace_api_helpers import (
     commit_all,
     copy_workspace,
     run_entry_point,
-    shared_template_repo,
     shared_workspace,
 )
 
 from osmosis_workspace.api import WorkspaceError, create_workspace, update_workspace
 from osmosis_workspace.commands import typer_app
 from osmosis_workspace.exit_codes import ExitCode
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    return shared_template_repo(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,6 @@ from typing import Any
 
 from github_helpers import load_workflow
 from helpers import git
-
 
 
 def interpreter(version: str) -> Path:
@@ -41,8 +41,6 @@ def interpreter(version: str) -> Path:
     raise AssertionError(f"Python {version} is not installed here")
 
 
-LOCAL_ACTIONS = ("actions/checkout", "actions/setup-python", "astral-sh/setup-uv",
-                 "actions/upload-artifact", "actions/download-artifact")
 _EXPRESSION = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")
 
 
@@ -65,6 +63,7 @@ class JobResult:
     workspace: Path | None = None
     outputs: dict[str, str] = field(default_factory=dict)  # step name -> stdout + stderr
     seconds: dict[str, float] = field(default_factory=dict)  # step name -> wall time
+    cpu: dict[str, float] = field(default_factory=dict)  # step name -> CPU seconds
 
 
 def expand(text: str, context: dict[str, str]) -> str:
@@ -149,7 +148,11 @@ class LocalRunner:
                     (tools / name).symlink_to(found)
             env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
         elif action == "astral-sh/setup-uv":
-            env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+            tools = workspace.parent / "uv-tools"  # uv alone: not this venv's python
+            tools.mkdir(exist_ok=True)
+            for name in ("uv", "uvx"):
+                (tools / name).symlink_to(Path(sys.executable).parent / name)
+            env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
         elif action == "actions/upload-artifact":
             for rel in inputs["path"].split():
                 source = workspace / rel
@@ -170,13 +173,15 @@ class LocalRunner:
         step_env = {k: expand(str(v), context) for k, v in step.get("env", {}).items()}
         script = expand(step["run"], context)
         cwd = workspace / step.get("working-directory", ".")
-        started = time.monotonic()
+        started, used = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd,
             env={**env, **step_env, **job_run.step_env.get(name, {})}, capture_output=True,
             text=True, timeout=600, stdin=subprocess.DEVNULL)
         result.outputs[name] = done.stdout + done.stderr
         result.seconds[name] = time.monotonic() - started
+        now = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result.cpu[name] = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
         assert done.returncode == 0, (
             f"{job_run.workflow.name} / {job_run.job} / {name} failed ({done.returncode}):\n"
             f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")

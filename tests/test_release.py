@@ -1,4 +1,5 @@
-"""This repository's own GitHub workflows: valid, covering the platforms, and runnable.
+"""Releases: this repository's own GitHub workflows (valid, covering the platforms, runnable)
+and the wheel they build, installed into a fresh venv.
 
 The workflows are validated with check-jsonschema's GitHub-workflow schema, then every job is
 run here with ``workflow_runner`` (bash steps in a clone of this repository, `uses:` steps
@@ -9,15 +10,19 @@ included (a clone with ``core.symlinks=false`` breaks links on Linux too).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from github_helpers import load_workflow, run_scripts
-from helpers import ROOT, git, snapshot_template
+from helpers import ROOT, Osmosis, git, snapshot_template
 from workflow_runner import JobResult, JobRun, LocalRunner, step_name
+
+from osmosis_workspace.source import CANONICAL_TEMPLATE
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI, RELEASE = WORKFLOWS / "ci.yml", WORKFLOWS / "release.yml"
@@ -147,7 +152,92 @@ def test_release_refuses_a_tag_that_is_not_the_recorded_version(origin: Path,
                                                                   tmp_path: Path) -> None:
     git("tag", "v99.0.0", cwd=origin)
     try:
-        with pytest.raises(AssertionError, match="expected 99.0.0"):
+        with pytest.raises(AssertionError, match=r"expected 99\.0\.0"):
             LocalRunner(origin, tmp_path).run(JobRun(RELEASE, "build", ref_name="v99.0.0"))
     finally:
         git("tag", "-d", "v99.0.0", cwd=origin)
+
+
+# ---------------------------------------------------------------------------------------------
+# The built wheel, installed into a fresh venv (the release job's own check made that venv)
+# ---------------------------------------------------------------------------------------------
+
+
+def installed_cli(job_results: dict[tuple[str, str], JobResult]) -> Path:
+    """bin/ of the venv into which the release job installed the wheel it built (uv)."""
+    build = job_results[("release.yml", "build")]
+    assert build.workspace is not None
+    return build.workspace.parent / "runner-temp" / "smoke" / "bin"
+
+
+def user_env(home: Path, **extra: str) -> dict[str, str]:
+    """A user's shell: no template override, no project venv, a HOME of its own."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OSMOSIS_WORKSPACE", "VIRTUAL_ENV", "PYTHONPATH"))}
+    home.mkdir(exist_ok=True)
+    return {**env, "HOME": str(home), "NO_COLOR": "1", **extra}
+
+
+def cli(bin_dir: Path, *args: str, cwd: Path, env: dict[str, str]
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(bin_dir / "osmosis-workspace"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.osmosis
+@pytest.mark.slow
+def test_installed_wheel_creates_a_workspace_that_passes_check_and_doctor(
+        job_results: dict[tuple[str, str], JobResult], origin: Path, osmosis: Osmosis,
+        tmp_path: Path) -> None:
+    bin_dir = installed_cli(job_results)
+    env = user_env(tmp_path / "home")
+    located = subprocess.run(
+        [str(bin_dir / "python"), "-c", "import osmosis_workspace.source as s; "
+         "print(s.__file__); print(s.package_checkout()); print(s.default_location())"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split("\n")
+    assert "site-packages" in located[0] and located[1:3] == ["None", CANONICAL_TEMPLATE], (
+        "the wheel must run without this checkout, defaulting to the published template")
+
+    clone = tmp_path / "osmosis-workspace"
+    git("clone", "-q", str(origin), str(clone), cwd=tmp_path)  # tags come along
+    made = cli(bin_dir, "new", "demo-task", "--defaults", "--template", str(clone),
+               cwd=tmp_path, env=env)
+    assert made.returncode == 0, made.stdout + made.stderr
+    workspace = tmp_path / "demo-task"
+    answers = yaml.safe_load((workspace / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert (answers["_commit"], answers["_src_path"]) == (TAG, str(clone))
+
+    checked = cli(bin_dir, "check", str(workspace), cwd=tmp_path, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    doctor = osmosis.run("--json", "doctor", cwd=workspace)
+    assert doctor.code == 0 and doctor.payload["resource"]["valid"] is True, doctor.stderr
+
+
+@pytest.mark.slow
+def test_installed_wheel_uses_the_published_template_and_says_what_to_do_offline(
+        job_results: dict[tuple[str, str], JobResult], origin: Path, tmp_path: Path) -> None:
+    """Without --template the wheel clones gh:osmosis-ai/osmosis-workspace.
+
+    git's ``url.<base>.insteadOf`` stands in for the network: first GitHub is an unreachable
+    port on 127.0.0.1 (offline), then the published URL is this repository's tagged clone.
+    """
+    bin_dir = installed_cli(job_results)
+    offline = user_env(tmp_path / "home", GIT_CONFIG_COUNT="1",
+                       GIT_CONFIG_KEY_0="url.http://127.0.0.1:9/.insteadOf",
+                       GIT_CONFIG_VALUE_0="https://github.com/")
+    failed = cli(bin_dir, "new", "demo-task", "--defaults", cwd=tmp_path, env=offline)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "could not be fetched (offline?)" in failed.stderr
+    assert "--template" in failed.stderr and "Traceback" not in failed.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"], "nothing left behind"
+
+    online = user_env(tmp_path / "home", GIT_CONFIG_COUNT="1",
+                      GIT_CONFIG_KEY_0=f"url.{origin}.insteadOf",
+                      GIT_CONFIG_VALUE_0="https://github.com/osmosis-ai/osmosis-workspace.git")
+    made = cli(bin_dir, "new", "demo-task", "--defaults", "--no-git", "--set",
+               "workspace_name=demo-task", "--set", "include_examples=false", cwd=tmp_path,
+               env=online)
+    assert made.returncode == 0, made.stdout + made.stderr
+    answers = yaml.safe_load(
+        (tmp_path / "demo-task" / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert (answers["_commit"], answers["_src_path"]) == (TAG, CANONICAL_TEMPLATE)

@@ -70,8 +70,9 @@ def rename_answer(answers_file: str, old: str, new: str) -> None:
         return  # never answered, or already renamed
     if has_new:
         raise MigrationError(f"{answers_file} has both {old} and {new}: keep one and retry")
-    path.write_text(re.sub(rf"^{re.escape(old)}:", f"{new}:", text, flags=re.MULTILINE),
-                    encoding="utf-8")
+    path.write_text(
+        re.sub(rf"^{re.escape(old)}:", f"{new}:", text, flags=re.MULTILINE), encoding="utf-8"
+    )
     announce(f"answer {old} renamed to {new} in {answers_file}")
 
 
@@ -123,7 +124,8 @@ def move_before(template_dir: str, old: str, new: str) -> None:
     if Path(new).exists() or Path(new).is_symlink():
         raise MigrationError(
             f"cannot move {old} to {new}: {new} already exists. Merge the two by hand, delete "
-            f"{old}, commit, and run the update again")
+            f"{old}, commit, and run the update again"
+        )
     mine, base = source.read_bytes(), original(template_dir, old)
     if mine != base:
         kept_copies().mkdir(exist_ok=True)
@@ -149,8 +151,18 @@ def move_after(old: str, new: str) -> None:
     work.write_bytes(mine.read_bytes())
     other = kept(new, "theirs")
     other.write_bytes(theirs)
-    git("merge-file", "-L", "before updating", "-L", "last update", "-L", "after updating",
-        str(work), str(base), str(other))
+    git(
+        "merge-file",
+        "-L",
+        "before updating",
+        "-L",
+        "last update",
+        "-L",
+        "after updating",
+        str(work),
+        str(base),
+        str(other),
+    )
     target.write_bytes(work.read_bytes())
     for path in (mine, base, work, other):
         path.unlink()

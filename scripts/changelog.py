@@ -33,7 +33,7 @@ def sections(text: str) -> dict[str, str]:
     bodies: dict[str, str] = {}
     for index, match in enumerate(found):
         end = found[index + 1].start() if index + 1 < len(found) else len(text)
-        bodies[match["name"]] = text[match.end():end].strip()
+        bodies[match["name"]] = text[match.end() : end].strip()
     return bodies
 
 
@@ -44,7 +44,8 @@ def section(text: str, version: str) -> str:
     if body is None:
         raise ChangelogError(
             f"CHANGELOG.md has no section '## [{version}] - YYYY-MM-DD': rename "
-            "'## [Unreleased]' to it before tagging (docs/releasing.md)")
+            "'## [Unreleased]' to it before tagging (docs/releasing.md)"
+        )
     if not body:
         raise ChangelogError(f"CHANGELOG.md's section [{version}] is empty")
     return body + "\n"

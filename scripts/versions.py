@@ -34,7 +34,8 @@ TEMPLATE_VERSION_QUESTION = "osmosis_workspace_version"
 
 def package_version(root: Path) -> str:
     return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "version"]
+        "version"
+    ]
 
 
 def module_version(root: Path) -> str:
@@ -46,12 +47,12 @@ def module_version(root: Path) -> str:
 def template_version(root: Path) -> str | None:
     """The default of copier.yml's version question; None when the template records none."""
     text = (root / "copier.yml").read_text(encoding="utf-8")
-    block = re.search(
-        rf"^{TEMPLATE_VERSION_QUESTION}:\n((?:[ \t]+.*\n|\n)*)", text, re.MULTILINE)
+    block = re.search(rf"^{TEMPLATE_VERSION_QUESTION}:\n((?:[ \t]+.*\n|\n)*)", text, re.MULTILINE)
     if block is None:
         return None
-    default = re.search(r"^[ \t]+default:[ \t]*['\"]?([^'\"\n]+?)['\"]?[ \t]*$", block[1],
-                        re.MULTILINE)
+    default = re.search(
+        r"^[ \t]+default:[ \t]*['\"]?([^'\"\n]+?)['\"]?[ \t]*$", block[1], re.MULTILINE
+    )
     return default[1] if default else "(no default)"
 
 
@@ -80,8 +81,11 @@ def problems(root: Path = ROOT, tag: str | None = None) -> list[str]:
     wanted = tag.removeprefix("v") if tag else places["pyproject.toml [project] version"]
     if tag and not re.fullmatch(r"v\d+\.\d+\.\d+", tag):
         return [f"tag {tag!r} is not a release tag vMAJOR.MINOR.PATCH"]
-    return [f"{place} is {found}, expected {wanted}"
-            for place, found in places.items() if found != wanted]
+    return [
+        f"{place} is {found}, expected {wanted}"
+        for place, found in places.items()
+        if found != wanted
+    ]
 
 
 def main(argv: list[str]) -> int:

@@ -36,8 +36,7 @@ SRC = "{{ _copier_conf.src_path }}"
 
 def migration(version: str, *step: str) -> str:
     args = ", ".join(f'"{part}"' for part in step)
-    return (f"  - version: {version}\n    when: \"{{{{ true }}}}\"\n"
-            f"    command: {MIGRATE}{args}]\n")
+    return f'  - version: {version}\n    when: "{{{{ true }}}}"\n    command: {MIGRATE}{args}]\n'
 
 
 def set_migrations(template: Path, entries: list[str]) -> None:
@@ -45,38 +44,49 @@ def set_migrations(template: Path, entries: list[str]) -> None:
     text = config.read_text(encoding="utf-8")
     start = text.index("_migrations:")
     end = text.index("\n\n", start)
-    config.write_text(text[:start] + "_migrations:\n" + "".join(entries).rstrip("\n")
-                      + text[end:], encoding="utf-8")
+    config.write_text(
+        text[:start] + "_migrations:\n" + "".join(entries).rstrip("\n") + text[end:],
+        encoding="utf-8",
+    )
 
 
 def build_releases(dest: Path) -> Path:
     """The three releases described in the module docstring."""
     copy_template_files(dest)
     config = dest / "copier.yml"
-    config.write_text(config.read_text(encoding="utf-8") + (
-        "\nteam_name:\n  type: str\n  help: Team that owns this workspace.\n  default: ''\n"),
-        encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + ("\nteam_name:\n  type: str\n  help: Team that owns this workspace.\n  default: ''\n"),
+        encoding="utf-8",
+    )
     (dest / "template" / "TEAM.md.jinja").write_text("Team: {{ team_name }}\n")
     (dest / "template" / "data" / "README.md").write_text(README)
     git("init", "-q", "-b", "main", cwd=dest)
     commit_all(dest, "Release 0.1.0", V1)
 
-    config.write_text(config.read_text(encoding="utf-8").replace("\nteam_name:", "\nowner_team:"),
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("\nteam_name:", "\nowner_team:"),
+        encoding="utf-8",
+    )
     (dest / "template" / "TEAM.md.jinja").write_text("Team: {{ owner_team }}\n")
     git("mv", "template/data/README.md", "template/data/DATASETS.md", cwd=dest)
     (dest / "template" / "data" / "DATASETS.md").write_text(
-        README.replace("Line 11 of the data notes.\n", TEMPLATE_LINE))
-    v2_steps = [migration(V2, "move", SRC, "data/README.md", "data/DATASETS.md"),
-                migration(V2, "rename-answer", "{{ _copier_conf.answers_file }}", "team_name",
-                          "owner_team")]
+        README.replace("Line 11 of the data notes.\n", TEMPLATE_LINE)
+    )
+    v2_steps = [
+        migration(V2, "move", SRC, "data/README.md", "data/DATASETS.md"),
+        migration(
+            V2, "rename-answer", "{{ _copier_conf.answers_file }}", "team_name", "owner_team"
+        ),
+    ]
     set_migrations(dest, v2_steps)
     commit_all(dest, "Release 0.2.0", V2)
 
     (dest / "template" / "docs").mkdir()
     git("mv", "template/data/DATASETS.md", "template/docs/DATASETS.md", cwd=dest)
-    set_migrations(dest, [*v2_steps, migration(V3, "move", SRC, "data/DATASETS.md",
-                                               "docs/DATASETS.md")])
+    set_migrations(
+        dest, [*v2_steps, migration(V3, "move", SRC, "data/DATASETS.md", "docs/DATASETS.md")]
+    )
     commit_all(dest, "Release 0.3.0", V3)
     return dest
 
@@ -93,9 +103,17 @@ def v1_workspace(releases: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
     dest = tmp_path_factory.mktemp("v1") / "demo-task"
     # Few files (one skill, no examples): three renders per update stay quick.
-    create_workspace(dest, {"workspace_name": "demo-task", "team_name": "ml-platform",
-                            "include_examples": False, "skills": ["update-workspace"]},
-                     template=str(releases), ref=V1)
+    create_workspace(
+        dest,
+        {
+            "workspace_name": "demo-task",
+            "team_name": "ml-platform",
+            "include_examples": False,
+            "skills": ["update-workspace"],
+        },
+        template=str(releases),
+        ref=V1,
+    )
     notes = dest / "data" / "README.md"
     notes.write_text(notes.read_text().replace("Line 3 of the data notes.\n", USER_LINE))
     git("commit", "-q", "-am", "Our own data notes", cwd=dest)
@@ -108,12 +126,19 @@ def answers(workspace: Path, ref: str = "HEAD") -> dict[str, object]:
 
 @pytest.mark.slow
 def test_template_update_runs_the_migration_keeps_edits_and_says_so(
-        v1_workspace: Path, tmp_path: Path) -> None:
+    v1_workspace: Path, tmp_path: Path
+) -> None:
     workspace = shutil.copytree(v1_workspace, tmp_path / "demo-task", symlinks=True)
     env = {**os.environ, "COPIER": str(Path(sys.executable).parent / "copier")}
     env.pop("GITHUB_TOKEN", None)
-    done = subprocess.run([sys.executable, SCRIPT, "--local", "--version", V2], cwd=workspace,
-                          env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, SCRIPT, "--local", "--version", V2],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
     # The pull request text says which migration steps ran.
@@ -136,15 +161,32 @@ def test_template_update_runs_the_migration_keeps_edits_and_says_so(
 
 @pytest.mark.slow
 def test_a_workspace_two_releases_behind_replays_every_migration_in_one_update(
-        v1_workspace: Path, tmp_path: Path) -> None:
+    v1_workspace: Path, tmp_path: Path
+) -> None:
     workspace = shutil.copytree(v1_workspace, tmp_path / "demo-task", symlinks=True)
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "copier"), "update", "--trust", "--defaults",
-         "--conflict", "inline", "--vcs-ref", V3], cwd=workspace, capture_output=True,
-        text=True, timeout=300, stdin=subprocess.DEVNULL)
+        [
+            str(Path(sys.executable).parent / "copier"),
+            "update",
+            "--trust",
+            "--defaults",
+            "--conflict",
+            "inline",
+            "--vcs-ref",
+            V3,
+        ],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stderr
-    steps = [line for line in (done.stdout + done.stderr).splitlines()
-             if line.startswith("Template migration")]
+    steps = [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        if line.startswith("Template migration")
+    ]
     assert steps == [
         f"Template migration {V2}: moved data/README.md to data/DATASETS.md",
         f"Template migration {V2}: answer team_name renamed to owner_team in .copier-answers.yml",
@@ -164,14 +206,19 @@ def test_a_workspace_two_releases_behind_replays_every_migration_in_one_update(
 
 
 def migrate(*args: str, cwd: Path, stage: str = "before") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "migrations" / "migrate.py"), *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "VERSION_CURRENT": "v9.0.0", "VERSION_FROM": "",
-                               "STAGE": stage})
+    return subprocess.run(
+        [sys.executable, str(ROOT / "migrations" / "migrate.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "VERSION_CURRENT": "v9.0.0", "VERSION_FROM": "", "STAGE": stage},
+    )
 
 
 def test_move_never_overwrites_and_keeps_an_edited_copy_without_its_original(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     git("init", "-q", cwd=tmp_path)
     (tmp_path / "old.md").write_text("mine\n")
     (tmp_path / "new.md").write_text("also mine\n")

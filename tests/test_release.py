@@ -26,28 +26,43 @@ from osmosis_workspace.source import CANONICAL_TEMPLATE
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI, RELEASE = WORKFLOWS / "ci.yml", WORKFLOWS / "release.yml"
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-    "version"]
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 TAG = f"v{VERSION}"
 
 #: Steps not run here, and why. Everything else in the workflows runs.
 SKIPPED = {
-    ("ci.yml", "suite", "Whole test suite"):
-        "runs this whole test suite (about 20 minutes), this test included",
-    ("release.yml", "pypi", "pypa/gh-action-pypi-publish@release/v1"):
-        "publishes to PyPI (trusted publishing needs GitHub's OIDC token)",
-    ("release.yml", "github-release", "Create the GitHub release"):
-        "publishes a GitHub release (needs GitHub and its token)",
+    (
+        "ci.yml",
+        "suite",
+        "Whole test suite",
+    ): "runs this whole test suite (about 20 minutes), this test included",
+    (
+        "release.yml",
+        "pypi",
+        "pypa/gh-action-pypi-publish@release/v1",
+    ): "publishes to PyPI (trusted publishing needs GitHub's OIDC token)",
+    (
+        "release.yml",
+        "github-release",
+        "Create the GitHub release",
+    ): "publishes a GitHub release (needs GitHub and its token)",
 }
 #: Jobs run here: the Linux entry of each matrix with the Python this machine has (the other
 #: entries run the same steps on other runners).
 JOBS = [
     JobRun(CI, "versions"),
     JobRun(CI, "suite"),
-    JobRun(CI, "cli", matrix={"os": "ubuntu-latest", "python": "3.12"},
-           # The suite runs tests/test_extensions.py itself: here one test proves the step works.
-           step_env={"Unit tests of the Jinja extensions": {
-               "PYTEST_ADDOPTS": "-k test_rollout_name_refuses_reserved_default"}}),
+    JobRun(
+        CI,
+        "cli",
+        matrix={"os": "ubuntu-latest", "python": "3.12"},
+        # The suite runs tests/test_extensions.py itself: here one test proves the step works.
+        step_env={
+            "Unit tests of the Jinja extensions": {
+                "PYTEST_ADDOPTS": "-k test_rollout_name_refuses_reserved_default"
+            }
+        },
+    ),
     JobRun(CI, "windows-guard"),
     JobRun(RELEASE, "build", ref_name=TAG),
     JobRun(RELEASE, "pypi", ref_name=TAG),
@@ -56,8 +71,11 @@ JOBS = [
 
 
 def skips_for(job_run: JobRun) -> dict[str, str]:
-    return {step: why for (workflow, job, step), why in SKIPPED.items()
-            if workflow == job_run.workflow.name and job == job_run.job}
+    return {
+        step: why
+        for (workflow, job, step), why in SKIPPED.items()
+        if workflow == job_run.workflow.name and job == job_run.job
+    }
 
 
 @pytest.fixture(scope="module")
@@ -72,18 +90,33 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def job_results(origin: Path, tmp_path_factory: pytest.TempPathFactory
-                ) -> dict[tuple[str, str], JobResult]:
+def job_results(
+    origin: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, str], JobResult]:
     runner = LocalRunner(origin, tmp_path_factory.mktemp("runner"))
-    return {(job.workflow.name, job.job): runner.run(JobRun(
-        job.workflow, job.job, job.matrix, job.ref_name, skips_for(job), job.step_env))
-        for job in JOBS}
+    return {
+        (job.workflow.name, job.job): runner.run(
+            JobRun(job.workflow, job.job, job.matrix, job.ref_name, skips_for(job), job.step_env)
+        )
+        for job in JOBS
+    }
 
 
 def test_workflows_pass_the_github_workflow_schema() -> None:
     checked = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-         str(CI), str(RELEASE)], capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(CI),
+            str(RELEASE),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
@@ -113,7 +146,8 @@ def test_release_publishes_with_trusted_publishing_from_the_changelog() -> None:
 
 @pytest.mark.slow
 def test_every_run_step_runs_on_linux_or_is_skipped_with_a_reason(
-        job_results: dict[tuple[str, str], JobResult]) -> None:
+    job_results: dict[tuple[str, str], JobResult],
+) -> None:
     for path in (CI, RELEASE):
         workflow = load_workflow(path)
         for job_id, job in workflow["jobs"].items():
@@ -122,20 +156,29 @@ def test_every_run_step_runs_on_linux_or_is_skipped_with_a_reason(
             for step in job["steps"]:
                 name = step_name(step)
                 assert name in result.ran or result.skipped.get(name), (
-                    f"{path.name} / {job_id} / {name}: neither run nor skipped with a reason")
+                    f"{path.name} / {job_id} / {name}: neither run nor skipped with a reason"
+                )
     assert sum(1 for path in (CI, RELEASE) for _ in run_scripts(load_workflow(path))) == (
-        sum(len([s for s in r.ran if not s.startswith(("actions/", "astral-sh/"))])
-            for r in job_results.values()) + len(SKIPPED) - 1)  # one skipped step is `uses:`
+        sum(
+            len([s for s in r.ran if not s.startswith(("actions/", "astral-sh/"))])
+            for r in job_results.values()
+        )
+        + len(SKIPPED)
+        - 1
+    )  # one skipped step is `uses:`
 
 
 @pytest.mark.slow
 def test_release_build_makes_checked_distributions_and_notes(
-        job_results: dict[tuple[str, str], JobResult]) -> None:
+    job_results: dict[tuple[str, str], JobResult],
+) -> None:
     build = job_results[("release.yml", "build")]
     assert build.workspace is not None
     dist = sorted(p.name for p in (build.workspace / "dist").iterdir() if p.name != ".gitignore")
-    assert dist == [f"osmosis_workspace-{VERSION}-py3-none-any.whl",
-                    f"osmosis_workspace-{VERSION}.tar.gz"], dist
+    assert dist == [
+        f"osmosis_workspace-{VERSION}-py3-none-any.whl",
+        f"osmosis_workspace-{VERSION}.tar.gz",
+    ], dist
     assert "PASSED" in build.outputs["Check the distributions"]
     notes = (build.workspace / "release-notes.md").read_text(encoding="utf-8")
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -148,8 +191,9 @@ def test_release_build_makes_checked_distributions_and_notes(
 
 
 @pytest.mark.slow
-def test_release_refuses_a_tag_that_is_not_the_recorded_version(origin: Path,
-                                                                  tmp_path: Path) -> None:
+def test_release_refuses_a_tag_that_is_not_the_recorded_version(
+    origin: Path, tmp_path: Path
+) -> None:
     git("tag", "v99.0.0", cwd=origin)
     try:
         with pytest.raises(AssertionError, match=r"expected 99\.0\.0"):
@@ -172,36 +216,58 @@ def installed_cli(job_results: dict[tuple[str, str], JobResult]) -> Path:
 
 def user_env(home: Path, **extra: str) -> dict[str, str]:
     """A user's shell: no template override, no project venv, a HOME of its own."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OSMOSIS_WORKSPACE", "VIRTUAL_ENV", "PYTHONPATH"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OSMOSIS_WORKSPACE", "VIRTUAL_ENV", "PYTHONPATH"))
+    }
     home.mkdir(exist_ok=True)
     return {**env, "HOME": str(home), "NO_COLOR": "1", **extra}
 
 
-def cli(bin_dir: Path, *args: str, cwd: Path, env: dict[str, str]
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(bin_dir / "osmosis-workspace"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+def cli(
+    bin_dir: Path, *args: str, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(bin_dir / "osmosis-workspace"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.mark.osmosis
 @pytest.mark.slow
 def test_installed_wheel_creates_a_workspace_that_passes_check_and_doctor(
-        job_results: dict[tuple[str, str], JobResult], origin: Path, osmosis: Osmosis,
-        tmp_path: Path) -> None:
+    job_results: dict[tuple[str, str], JobResult], origin: Path, osmosis: Osmosis, tmp_path: Path
+) -> None:
     bin_dir = installed_cli(job_results)
     env = user_env(tmp_path / "home")
     located = subprocess.run(
-        [str(bin_dir / "python"), "-c", "import osmosis_workspace.source as s; "
-         "print(s.__file__); print(s.package_checkout()); print(s.default_location())"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split("\n")
+        [
+            str(bin_dir / "python"),
+            "-c",
+            "import osmosis_workspace.source as s; "
+            "print(s.__file__); print(s.package_checkout()); print(s.default_location())",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    ).stdout.split("\n")
     assert "site-packages" in located[0] and located[1:3] == ["None", CANONICAL_TEMPLATE], (
-        "the wheel must run without this checkout, defaulting to the published template")
+        "the wheel must run without this checkout, defaulting to the published template"
+    )
 
     clone = tmp_path / "osmosis-workspace"
     git("clone", "-q", str(origin), str(clone), cwd=tmp_path)  # tags come along
-    made = cli(bin_dir, "new", "demo-task", "--defaults", "--template", str(clone),
-               cwd=tmp_path, env=env)
+    made = cli(
+        bin_dir, "new", "demo-task", "--defaults", "--template", str(clone), cwd=tmp_path, env=env
+    )
     assert made.returncode == 0, made.stdout + made.stderr
     workspace = tmp_path / "demo-task"
     answers = yaml.safe_load((workspace / ".copier-answers.yml").read_text(encoding="utf-8"))
@@ -215,29 +281,47 @@ def test_installed_wheel_creates_a_workspace_that_passes_check_and_doctor(
 
 @pytest.mark.slow
 def test_installed_wheel_uses_the_published_template_and_says_what_to_do_offline(
-        job_results: dict[tuple[str, str], JobResult], origin: Path, tmp_path: Path) -> None:
+    job_results: dict[tuple[str, str], JobResult], origin: Path, tmp_path: Path
+) -> None:
     """Without --template the wheel clones gh:osmosis-ai/osmosis-workspace.
 
     git's ``url.<base>.insteadOf`` stands in for the network: first GitHub is an unreachable
     port on 127.0.0.1 (offline), then the published URL is this repository's tagged clone.
     """
     bin_dir = installed_cli(job_results)
-    offline = user_env(tmp_path / "home", GIT_CONFIG_COUNT="1",
-                       GIT_CONFIG_KEY_0="url.http://127.0.0.1:9/.insteadOf",
-                       GIT_CONFIG_VALUE_0="https://github.com/")
+    offline = user_env(
+        tmp_path / "home",
+        GIT_CONFIG_COUNT="1",
+        GIT_CONFIG_KEY_0="url.http://127.0.0.1:9/.insteadOf",
+        GIT_CONFIG_VALUE_0="https://github.com/",
+    )
     failed = cli(bin_dir, "new", "demo-task", "--defaults", cwd=tmp_path, env=offline)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "could not be fetched (offline?)" in failed.stderr
     assert "--template" in failed.stderr and "Traceback" not in failed.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"], "nothing left behind"
 
-    online = user_env(tmp_path / "home", GIT_CONFIG_COUNT="1",
-                      GIT_CONFIG_KEY_0=f"url.{origin}.insteadOf",
-                      GIT_CONFIG_VALUE_0="https://github.com/osmosis-ai/osmosis-workspace.git")
-    made = cli(bin_dir, "new", "demo-task", "--defaults", "--no-git", "--set",
-               "workspace_name=demo-task", "--set", "include_examples=false", cwd=tmp_path,
-               env=online)
+    online = user_env(
+        tmp_path / "home",
+        GIT_CONFIG_COUNT="1",
+        GIT_CONFIG_KEY_0=f"url.{origin}.insteadOf",
+        GIT_CONFIG_VALUE_0="https://github.com/osmosis-ai/osmosis-workspace.git",
+    )
+    made = cli(
+        bin_dir,
+        "new",
+        "demo-task",
+        "--defaults",
+        "--no-git",
+        "--set",
+        "workspace_name=demo-task",
+        "--set",
+        "include_examples=false",
+        cwd=tmp_path,
+        env=online,
+    )
     assert made.returncode == 0, made.stdout + made.stderr
     answers = yaml.safe_load(
-        (tmp_path / "demo-task" / ".copier-answers.yml").read_text(encoding="utf-8"))
+        (tmp_path / "demo-task" / ".copier-answers.yml").read_text(encoding="utf-8")
+    )
     assert (answers["_commit"], answers["_src_path"]) == (TAG, CANONICAL_TEMPLATE)

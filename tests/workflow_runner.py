@@ -30,12 +30,18 @@ from helpers import git
 
 def interpreter(version: str) -> Path:
     """A Python ``version`` installed here, for actions/setup-python (fails when there is none)."""
-    candidates = [os.environ.get("UV_PYTHON", ""), os.environ.get("OSMOSIS_PYTHON", ""),
-                  str(Path(sys.base_prefix) / "bin" / f"python{version}"),
-                  shutil.which(f"python{version}") or ""]
+    candidates = [
+        os.environ.get("UV_PYTHON", ""),
+        os.environ.get("OSMOSIS_PYTHON", ""),
+        str(Path(sys.base_prefix) / "bin" / f"python{version}"),
+        shutil.which(f"python{version}") or "",
+    ]
     for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys; print(*sys.version_info[:2])"],
-                               capture_output=True, text=True)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
         if probe.returncode == 0 and probe.stdout.split() == version.split("."):
             return Path(candidate)
     raise AssertionError(f"Python {version} is not installed here")
@@ -68,10 +74,12 @@ class JobResult:
 
 def expand(text: str, context: dict[str, str]) -> str:
     """Substitute ``${{ name }}`` expressions; an unknown one is an error, not an empty string."""
+
     def value(match: re.Match[str]) -> str:
         if match[1] not in context:
             raise AssertionError(f"no local value for the expression {match[0]}")
         return context[match[1]]
+
     return _EXPRESSION.sub(value, text)
 
 
@@ -81,14 +89,28 @@ def step_name(step: dict[str, Any]) -> str:
 
 def base_env(root: Path) -> dict[str, str]:
     """This process's environment as a fresh runner would have it (no identity, no venv)."""
-    drop = ("GIT_AUTHOR_", "GIT_COMMITTER_", "VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT",
-            "OSMOSIS_", "PYTEST_", "COPIER")
+    drop = (
+        "GIT_AUTHOR_",
+        "GIT_COMMITTER_",
+        "VIRTUAL_ENV",
+        "UV_PYTHON",
+        "UV_PROJECT",
+        "OSMOSIS_",
+        "PYTEST_",
+        "COPIER",
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     home = root / "home"
     home.mkdir(parents=True, exist_ok=True)
-    env.update(HOME=str(home), GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), CI="true",
-               GITHUB_ACTIONS="true", RUNNER_OS="Linux", UV_PYTHON_DOWNLOADS="never",
-               GIT_CONFIG_NOSYSTEM="1")
+    env.update(
+        HOME=str(home),
+        GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
+        CI="true",
+        GITHUB_ACTIONS="true",
+        RUNNER_OS="Linux",
+        UV_PYTHON_DOWNLOADS="never",
+        GIT_CONFIG_NOSYSTEM="1",
+    )
     return env
 
 
@@ -107,14 +129,22 @@ class LocalRunner:
         temp.mkdir(parents=True)
         env = {**base_env(self.root), **workflow.get("env", {}), **job.get("env", {})}
         files = {name: folder / name for name in ("env", "path", "output", "summary")}
-        env.update(GITHUB_WORKSPACE=str(workspace), RUNNER_TEMP=str(temp),
-                   GITHUB_REF_NAME=job_run.ref_name, GITHUB_ENV=str(files["env"]),
-                   GITHUB_PATH=str(files["path"]), GITHUB_OUTPUT=str(files["output"]),
-                   GITHUB_STEP_SUMMARY=str(files["summary"]))
-        context = {**{f"matrix.{k}": v for k, v in job_run.matrix.items()},
-                   "github.ref_name": job_run.ref_name, "runner.os": "Linux",
-                   "github.ref": f"refs/tags/{job_run.ref_name}",
-                   "github.repository": "osmosis-ai/osmosis-workspace"}
+        env.update(
+            GITHUB_WORKSPACE=str(workspace),
+            RUNNER_TEMP=str(temp),
+            GITHUB_REF_NAME=job_run.ref_name,
+            GITHUB_ENV=str(files["env"]),
+            GITHUB_PATH=str(files["path"]),
+            GITHUB_OUTPUT=str(files["output"]),
+            GITHUB_STEP_SUMMARY=str(files["summary"]),
+        )
+        context = {
+            **{f"matrix.{k}": v for k, v in job_run.matrix.items()},
+            "github.ref_name": job_run.ref_name,
+            "runner.os": "Linux",
+            "github.ref": f"refs/tags/{job_run.ref_name}",
+            "github.repository": "osmosis-ai/osmosis-workspace",
+        }
         shell = job.get("defaults", {}).get("run", {}).get("shell", "bash")
         assert shell == "bash", f"{job_run.job}: only bash steps run on Linux"
         result = JobResult(workspace=workspace)
@@ -130,8 +160,14 @@ class LocalRunner:
                 self.apply_files(env, files)
         return result
 
-    def use(self, step: dict[str, Any], workspace: Path, env: dict[str, str],
-            context: dict[str, str], ref_name: str) -> None:
+    def use(
+        self,
+        step: dict[str, Any],
+        workspace: Path,
+        env: dict[str, str],
+        context: dict[str, str],
+        ref_name: str,
+    ) -> None:
         action = step["uses"].split("@", 1)[0]
         inputs = {k: expand(str(v), context) for k, v in step.get("with", {}).items()}
         if action == "actions/checkout":
@@ -167,24 +203,37 @@ class LocalRunner:
         else:
             raise AssertionError(f"no local equivalent for {step['uses']}: skip it with a reason")
 
-    def shell_step(self, step: dict[str, Any], workspace: Path, env: dict[str, str],
-                   context: dict[str, str], job_run: JobRun, result: JobResult) -> None:
+    def shell_step(
+        self,
+        step: dict[str, Any],
+        workspace: Path,
+        env: dict[str, str],
+        context: dict[str, str],
+        job_run: JobRun,
+        result: JobResult,
+    ) -> None:
         name = step_name(step)
         step_env = {k: expand(str(v), context) for k, v in step.get("env", {}).items()}
         script = expand(step["run"], context)
         cwd = workspace / step.get("working-directory", ".")
         started, used = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd,
-            env={**env, **step_env, **job_run.step_env.get(name, {})}, capture_output=True,
-            text=True, timeout=600, stdin=subprocess.DEVNULL)
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=cwd,
+            env={**env, **step_env, **job_run.step_env.get(name, {})},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+        )
         result.outputs[name] = done.stdout + done.stderr
         result.seconds[name] = time.monotonic() - started
         now = resource.getrusage(resource.RUSAGE_CHILDREN)
         result.cpu[name] = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
         assert done.returncode == 0, (
             f"{job_run.workflow.name} / {job_run.job} / {name} failed ({done.returncode}):\n"
-            f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+            f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        )
         result.ran.append(name)
 
     @staticmethod

@@ -35,8 +35,10 @@ SRC = "{{ _copier_conf.src_path }}"
 
 
 def migration(version: str, *step: str) -> str:
+    """An entry as docs/releasing.md writes it (a moved workspace file skips rollout updates)."""
     args = ", ".join(f'"{part}"' for part in step)
-    return f'  - version: {version}\n    when: "{{{{ true }}}}"\n    command: {MIGRATE}{args}]\n'
+    when = "{{ scope == 'workspace' }}" if step[0] == "move" else "{{ true }}"
+    return f'  - version: {version}\n    when: "{when}"\n    command: {MIGRATE}{args}]\n'
 
 
 def set_migrations(template: Path, entries: list[str]) -> None:

@@ -37,7 +37,8 @@ SRC = "{{ _copier_conf.src_path }}"
 def migration(version: str, *step: str) -> str:
     """An entry as docs/releasing.md writes it (a moved workspace file skips rollout updates)."""
     args = ", ".join(f'"{part}"' for part in step)
-    when = "{{ scope == 'workspace' }}" if step[0] == "move" else "{{ true }}"
+    workspace_only = "{{ _copier_conf.answers_file | string == '.copier-answers.yml' }}"
+    when = workspace_only if step[0] == "move" else "{{ true }}"
     return f'  - version: {version}\n    when: "{when}"\n    command: {MIGRATE}{args}]\n'
 
 

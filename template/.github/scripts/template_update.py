@@ -303,8 +303,8 @@ def pr_body(update: Update) -> str:
         ]
     if update.migrations:
         lines += ["### Migrations", "",
-                  "This update crossed template releases that move or rename things; these "
-                  "steps ran before your edits were merged:", ""]
+                  "This update crossed template releases that move files or rename questions; "
+                  "these steps carried your files (with your edits) and answers along:", ""]
         lines += [f"- {step}" for step in update.migrations]
         lines += ["", "The template's CHANGELOG.md explains each release.", ""]
     lines += ["### Agent Skills", ""]

@@ -24,8 +24,8 @@ Steps:
 
 Every step is idempotent and refuses, changing nothing, when it would overwrite something: the
 update then stops (the workspace's last commit still has everything). Each step that changes
-something prints one line starting with ``MARKER``; the workspace's template-update script
-lists those lines in its pull request.
+something prints one line on stderr starting with ``MARKER``; the workspace's template-update
+script lists those lines in its pull request.
 
 Standard library only: Copier runs it with its own Python (``_copier_python``).
 """
@@ -53,7 +53,8 @@ def version() -> str:
 
 
 def announce(text: str) -> None:
-    print(f"{MARKER} {version()}: {text}", flush=True)
+    """One line on stderr, next to Copier's own messages (stdout may carry JSON output)."""
+    print(f"{MARKER} {version()}: {text}", file=sys.stderr, flush=True)
 
 
 def rename_answer(answers_file: str, old: str, new: str) -> None:
@@ -118,6 +119,8 @@ def move_before(template_dir: str, old: str, new: str) -> None:
             os.replace(kept(old, part), kept(new, part))
         announce(f"moved {old} to {new}")
         return
+    for part in ("mine", "base"):  # left by an update that failed halfway: start afresh
+        kept(new, part).unlink(missing_ok=True)
     source = Path(old)
     if not source.is_file():
         return  # deleted by the user, or already moved

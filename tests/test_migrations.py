@@ -233,13 +233,14 @@ def test_move_never_overwrites_and_keeps_an_edited_copy_without_its_original(
 
     (tmp_path / "new.md").unlink()
     moved = migrate("move", str(tmp_path), "old.md", "sub/new.md", cwd=tmp_path)
-    assert moved.stdout == "Template migration v9.0.0: moved old.md to sub/new.md\n"
+    assert moved.stderr == "Template migration v9.0.0: moved old.md to sub/new.md\n"
+    assert moved.stdout == "", "stdout stays free for the caller's own output (JSON)"
     (tmp_path / "old.md").unlink()  # what Copier does to a file the new release lacks
     merged = migrate("move", str(tmp_path), "old.md", "sub/new.md", cwd=tmp_path, stage="after")
     assert merged.returncode == 0, merged.stderr
     assert (tmp_path / "sub" / "new.md").read_text() == "mine\n"
     again = migrate("move", str(tmp_path), "old.md", "sub/new.md", cwd=tmp_path)
-    assert again.returncode == 0 and again.stdout == "", "a done step does nothing"
+    assert again.returncode == 0 and again.stderr == "", "a done step does nothing"
     assert not any((tmp_path / ".git" / "osmosis-template-migrations").iterdir())
 
 

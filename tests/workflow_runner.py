@@ -102,6 +102,13 @@ def base_env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     home = root / "home"
     home.mkdir(parents=True, exist_ok=True)
+    # uv's cache stays the machine's warm one (it would follow HOME to an empty folder).
+    env["UV_CACHE_DIR"] = subprocess.run(
+        [str(Path(sys.executable).parent / "uv"), "cache", "dir"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     env.update(
         HOME=str(home),
         GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),

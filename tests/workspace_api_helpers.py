@@ -26,7 +26,7 @@ from typing import Any
 
 from helpers import ROOT, Osmosis, OsmosisResult, git
 
-TEMPLATE_PARTS = ("copier.yml", "template", "extensions", "includes")
+TEMPLATE_PARTS = ("copier.yml", "template", "extensions", "includes", "migrations")
 V1, V2 = "v1.0.0", "v2.0.0"
 AGENTS_V2_SECTION = "\n## Added in template v2\n\nThis section arrived with template v2.\n"
 SKILL_BODY = """---

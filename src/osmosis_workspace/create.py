@@ -24,7 +24,7 @@ from .errors import WorkspaceError
 from .gitutil import commit_paths, init_and_commit, run_git
 from .questions import Questionnaire, TemplateRules, parse_questionnaire, validate_answers
 from .results import CreateResult
-from .source import TemplateSource, commit_exists, resolve
+from .source import TemplateSource, commit_exists, offline_hint, resolve
 
 
 def load_rules(source: TemplateSource) -> tuple[Questionnaire | None, TemplateRules | None]:
@@ -168,7 +168,10 @@ def render(
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # every Copier failure becomes a WorkspaceError
-        raise session.copier_error(exc, action="render the template") from exc
+        error = session.copier_error(exc, action="render the template")
+        if source.local_dir is None and error.code == "copier_failed" and "git" in error.message:
+            error.message = f"{offline_hint(source.location)}\n{error.message}"
+        raise error from exc
 
 
 def finish_answers(

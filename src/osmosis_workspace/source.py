@@ -53,6 +53,18 @@ def default_location() -> str:
     return str(checkout) if checkout is not None else CANONICAL_TEMPLATE
 
 
+def offline_hint(location: str) -> str:
+    """What to do when a remote template cannot be fetched (offline, or the host unreachable).
+
+    An installed wheel carries the CLI, not the template: without ``--template`` it clones
+    the published repository, which needs the network. A local clone works offline.
+    """
+    return (f"The template {location} could not be fetched (offline?). Pass --template with a "
+            "local clone of the template (git clone "
+            "https://github.com/osmosis-ai/osmosis-workspace.git), or set "
+            f"{TEMPLATE_ENV} to one.")
+
+
 def credential_problem(location: str) -> str:
     """Why ``location`` must not be recorded in an answers file, or ``""`` when it is safe."""
     scp = _SCP_RE.match(location)

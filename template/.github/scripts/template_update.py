@@ -57,6 +57,8 @@ SECRET_VARIABLES = (
 #: Lines Copier's inline conflict mode writes (built here so this file never contains them).
 MARKERS = ("<" * 7 + " ", ">" * 7 + " ")
 MAX_LISTED_FILES = 60
+#: How the template's migration steps announce themselves in Copier's output.
+MIGRATION_LINE = re.compile(r"^Template migration (\S+): (.+)$", re.MULTILINE)
 
 
 class UpdateError(Exception):
@@ -85,6 +87,7 @@ class Update:
     files: list[tuple[str, str]] = field(default_factory=list)  # (status letter, path)
     conflicts: list[str] = field(default_factory=list)
     rejects: list[str] = field(default_factory=list)
+    migrations: list[str] = field(default_factory=list)  # "v1.2.0: moved a to b"
 
     @property
     def has_conflicts(self) -> bool:
@@ -143,8 +146,16 @@ def copier_env() -> dict[str, str]:
     return env
 
 
-def run_copier(version: str | None) -> None:
-    """`copier update` in place. --trust: the template's Jinja extensions are Python code."""
+def migrations_in(output: str) -> list[str]:
+    """The template's migration steps that ran, from Copier's output ("version: what")."""
+    return [f"{version}: {what}" for version, what in MIGRATION_LINE.findall(output)]
+
+
+def run_copier(version: str | None) -> list[str]:
+    """`copier update` in place; returns the migration steps that ran (see migrations_in).
+
+    --trust: the template's Jinja extensions and migrations are Python code.
+    """
     command = shlex.split(os.environ.get("COPIER", "copier"))
     args = [*command, "update", "--trust", "--defaults", "--conflict", "inline"]
     if version:
@@ -153,6 +164,7 @@ def run_copier(version: str | None) -> None:
     if result.returncode != 0:
         restore_clean_tree()
         raise UpdateError(f"copier update failed; nothing was changed.\n{result.stderr}")
+    return migrations_in(result.stdout + result.stderr)
 
 
 def restore_clean_tree() -> None:
@@ -289,6 +301,12 @@ def pr_body(update: Update) -> str:
             "through it.",
             "",
         ]
+    if update.migrations:
+        lines += ["### Migrations", "",
+                  "This update crossed template releases that move files or rename questions; "
+                  "these steps carried your files (with your edits) and answers along:", ""]
+        lines += [f"- {step}" for step in update.migrations]
+        lines += ["", "The template's CHANGELOG.md explains each release.", ""]
     lines += ["### Agent Skills", ""]
     skill_rows = [
         ("Added", update.skills_added),
@@ -409,7 +427,7 @@ def update_workspace(version: str | None, *, local: bool) -> int:
     old_version, source = answer("_commit"), answer("_src_path")
     skills_before = skills_in("HEAD")
 
-    run_copier(version)
+    migrations = run_copier(version)
     new_version = answer("_commit")
     if not git("status", "--porcelain"):
         report(f"Already up to date with {source} at {old_version}.")
@@ -421,7 +439,7 @@ def update_workspace(version: str | None, *, local: bool) -> int:
         report(f"{new_version} was already proposed on branch {branch}: nothing to do.")
         return 0
 
-    update = Update(source, old_version, new_version, branch, base)
+    update = Update(source, old_version, new_version, branch, base, migrations=migrations)
     update.conflicts, update.rejects = find_conflicts()
     git("add", "--all")  # stages conflicted files too (git refuses to switch branches before)
     git("switch", "--quiet", "--create", branch)

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from . import session
+from .copier_adapter import CopyOptions, copy
 from .errors import WorkspaceError
 from .gitutil import commit_paths, init_and_commit, run_git
 from .questions import Questionnaire, TemplateRules, parse_questionnaire, validate_answers
@@ -144,31 +145,14 @@ def render(
     answers_file: str | None = None,
 ) -> None:
     """``copier copy`` into ``render_dir``; every Copier failure becomes a WorkspaceError."""
-    import warnings
-
-    import copier
-
-    try:
-        with warnings.catch_warnings():
-            # Copier warns about rendering uncommitted template files; resolve() says so.
-            warnings.filterwarnings("ignore", message="Dirty template changes")
-            copier.run_copy(
-                source.location,
-                str(render_dir),
-                data=answers,
-                vcs_ref=source.ref,
-                user_defaults=dict(suggested or {}),
-                defaults=not interactive,
-                unsafe=True,
-                quiet=True,
-                settings=session.settings(),
-                cleanup_on_error=True,
-                **({"answers_file": answers_file} if answers_file else {}),
-            )
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # every Copier failure becomes a WorkspaceError
-        raise session.copier_error(exc, action="render the template") from exc
+    copy(
+        CopyOptions(
+            src=source.location, dst=render_dir, data=answers, vcs_ref=source.ref,
+            user_defaults=dict(suggested or {}), interactive=interactive,
+            answers_file=answers_file,
+        ),
+        answered=tuple(answers),
+    )
 
 
 def finish_answers(

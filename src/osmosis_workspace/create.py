@@ -26,15 +26,22 @@ from .gitutil import commit_paths, init_and_commit, run_git
 from .questions import Questionnaire, TemplateRules, parse_questionnaire, validate_answers
 from .results import CreateResult
 from .source import TemplateSource, commit_exists, resolve
+from .template_files import files_of
 
 
 def load_rules(source: TemplateSource) -> tuple[Questionnaire | None, TemplateRules | None]:
-    """The questionnaire and rules of the version that will be rendered, when readable."""
-    text = source.read_file("copier.yml") or source.read_file("copier.yaml")
+    """The questionnaire and rules of the version that will be rendered, when readable.
+
+    Remote sources are read too (a temporary clone, see :mod:`.template_files`), so every bad
+    answer is reported at once for them as well.
+    """
+    files = files_of(source)
+    text = files.read("copier.yml") or files.read("copier.yaml")
     if text is None:
         return None, None
-    questionnaire = parse_questionnaire(text)
-    return questionnaire, TemplateRules(questionnaire, source.read_file)
+    questionnaire = parse_questionnaire(text, lambda pattern: [
+        found for rel in files.glob(pattern) if (found := files.read(rel)) is not None])
+    return questionnaire, TemplateRules(questionnaire, files.read)
 
 
 def name_from_folder(folder: str) -> str:
@@ -83,7 +90,8 @@ def create_workspace(
     source = resolved or resolve(template, ref)
     questionnaire, rules = load_rules(source)
     if questionnaire is not None:
-        problems = validate_answers(questionnaire, answers, rules)
+        problems = validate_answers(questionnaire, answers, rules, require=not interactive,
+                                    suggested=suggested)
         if problems:
             raise WorkspaceError(
                 "invalid_answers", "Some answers were rejected", problems=tuple(problems)

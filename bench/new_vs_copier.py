@@ -37,25 +37,61 @@ def main() -> int:
     home = tmp / "home"
     home.mkdir()
     (home / ".gitconfig").write_text(
-        "[user]\n\tname = bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n")
+        "[user]\n\tname = bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n"
+    )
     env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "TMPDIR": str(tmp / "proc-tmp")}
-    for var in ("OSMOSIS_WORKSPACE_TEMPLATE", "COPIER_CACHE_DIR", "PYTHONPATH",
-                "OSMOSIS_WORKSPACE_PERF"):
+    for var in (
+        "OSMOSIS_WORKSPACE_TEMPLATE",
+        "COPIER_CACHE_DIR",
+        "PYTHONPATH",
+        "OSMOSIS_WORKSPACE_PERF",
+    ):
         env.pop(var, None)
     (tmp / "proc-tmp").mkdir()
     tpl = make_fixture(tmp)
-    new = [OW, "new", NAME, "--defaults", "--template", str(tpl), "--ref", "v1.0.0",
-           "--set", f"workspace_name={NAME}"]
-    copier_cmd = [COPIER, "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "v1.0.0",
-                  "--data", f"workspace_name={NAME}", str(tpl), NAME]
-    variants = [("raw `copier copy --trust --defaults`", copier_cmd, env),
-                ("raw `copier copy` + `git init/add/commit`",
-                 ["sh", "-c", " ".join(copier_cmd) + f" && cd {NAME} && git init -q && "
-                  "git add -A && git commit -qm start"], env)]
+    new = [
+        OW,
+        "new",
+        NAME,
+        "--defaults",
+        "--template",
+        str(tpl),
+        "--ref",
+        "v1.0.0",
+        "--set",
+        f"workspace_name={NAME}",
+    ]
+    copier_cmd = [
+        COPIER,
+        "copy",
+        "--trust",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "v1.0.0",
+        "--data",
+        f"workspace_name={NAME}",
+        str(tpl),
+        NAME,
+    ]
+    variants = [
+        ("raw `copier copy --trust --defaults`", copier_cmd, env),
+        (
+            "raw `copier copy` + `git init/add/commit`",
+            [
+                "sh",
+                "-c",
+                " ".join(copier_cmd) + f" && cd {NAME} && git init -q && "
+                "git add -A && git commit -qm start",
+            ],
+            env,
+        ),
+    ]
     if args.before:
         variants.append(("`new`, before", new, {**env, "PYTHONPATH": args.before}))
-        variants.append(("`new --no-git`, before", [*new, "--no-git"],
-                         {**env, "PYTHONPATH": args.before}))
+        variants.append(
+            ("`new --no-git`, before", [*new, "--no-git"], {**env, "PYTHONPATH": args.before})
+        )
     variants.append(("`new`, after", new, env))
     variants.append(("`new --no-git`, after", [*new, "--no-git"], env))
     load_before = os.getloadavg()
@@ -75,15 +111,23 @@ def main() -> int:
     base = statistics.median(times[0])
     rows = ["| Command | Median | Min | vs raw `copier copy` |", "| --- | --- | --- | --- |"]
     for (label, _cmd, _env), t in zip(variants, times, strict=True):
-        rows.append(f"| {label} | {statistics.median(t):.2f} s | {min(t):.2f} s | "
-                    f"{statistics.median(t) / base:.2f}x |")
+        rows.append(
+            f"| {label} | {statistics.median(t):.2f} s | {min(t):.2f} s | "
+            f"{statistics.median(t) / base:.2f}x |"
+        )
     same = same_tree(tmp / "v0" / "1" / NAME, tmp / f"v{len(variants) - 1}" / "1" / NAME)
-    text = "\n".join([
-        f"Run {time.strftime('%Y-%m-%dT%H:%M:%S')}, median of {args.reps} after 1 warm-up, "
-        f"interleaved; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after.",
-        "", *rows, "",
-        f"`new --no-git` (after) and raw `copier copy` trees byte-identical: "
-        f"{'yes' if same else 'NO'}.", ""])
+    text = "\n".join(
+        [
+            f"Run {time.strftime('%Y-%m-%dT%H:%M:%S')}, median of {args.reps} after 1 warm-up, "
+            f"interleaved; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after.",
+            "",
+            *rows,
+            "",
+            f"`new --no-git` (after) and raw `copier copy` trees byte-identical: "
+            f"{'yes' if same else 'NO'}.",
+            "",
+        ]
+    )
     print(text)
     if args.out:
         Path(args.out).write_text(text)

@@ -128,12 +128,19 @@ def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``copier.yml`` without tasks, messages and exclusions, the extensions, and one file."""
     root = tmp_path_factory.mktemp("parity-template")
     config = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
-    for key in ("_tasks", "_migrations", "_exclude", "_skip_if_exists",
-                "_message_after_copy", "_message_after_update"):
+    for key in (
+        "_tasks",
+        "_migrations",
+        "_exclude",
+        "_skip_if_exists",
+        "_message_after_copy",
+        "_message_after_update",
+    ):
         config.pop(key, None)
     (root / "copier.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    shutil.copytree(ROOT / "extensions", root / "extensions",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "extensions", root / "extensions", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (root / "template").mkdir()
     (root / "template" / "answers.json.jinja").write_text("{{ _copier_answers | tojson }}\n")
     return root
@@ -142,8 +149,15 @@ def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def copier_verdict(template: Path, dest: Path, answers: dict[str, Any]) -> tuple[bool, dict]:
     """(accepted, stored answers) from real Copier, without our pre-validation."""
     try:
-        copier.run_copy(str(template), str(dest), data=answers, defaults=True, unsafe=True,
-                        quiet=True, settings=copier.Settings(defaults={}, trust=[]))
+        copier.run_copy(
+            str(template),
+            str(dest),
+            data=answers,
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            settings=copier.Settings(defaults={}, trust=[]),
+        )
     except (ValueError, TypeError, copier.errors.CopierError):
         return False, {}
     return True, json.loads((dest / "answers.json").read_text())
@@ -173,8 +187,9 @@ def good_sets() -> list[list[tuple[str, Any, dict[str, Any]]]]:
         entry = {**context, name: value}
         for answers, members in groups:
             if name not in answers and all(
-                    k not in answers or (answers[k] == v and type(answers[k]) is type(v))
-                    for k, v in entry.items()):
+                k not in answers or (answers[k] == v and type(answers[k]) is type(v))
+                for k, v in entry.items()
+            ):
                 answers.update(entry)
                 members.append((name, value, context))
                 break
@@ -188,7 +203,9 @@ BAD = [(n, v, c) for n, v, c, accepted in CORPUS if not accepted]
 
 @pytest.mark.parametrize("members", good_sets(), ids=lambda m: f"{len(m)}-answers")
 def test_good_answers_accepted_and_stored_alike(
-    questionnaire: Questionnaire, tiny_template: Path, tmp_path: Path,
+    questionnaire: Questionnaire,
+    tiny_template: Path,
+    tmp_path: Path,
     members: list[tuple[str, Any, dict[str, Any]]],
 ) -> None:
     answers = dict(BASE)
@@ -202,23 +219,36 @@ def test_good_answers_accepted_and_stored_alike(
             assert cast_value(questionnaire.questions[name], value) == stored[name], name
 
 
-@pytest.mark.parametrize(("name", "value", "context"), BAD,
-                         ids=[f"{n}-{i}" for i, (n, _v, _c) in enumerate(BAD)])
+@pytest.mark.parametrize(
+    ("name", "value", "context"), BAD, ids=[f"{n}-{i}" for i, (n, _v, _c) in enumerate(BAD)]
+)
 def test_bad_answers_rejected_alike(
-    questionnaire: Questionnaire, tiny_template: Path, tmp_path: Path, name: str, value: Any,
+    questionnaire: Questionnaire,
+    tiny_template: Path,
+    tmp_path: Path,
+    name: str,
+    value: Any,
     context: dict[str, Any],
 ) -> None:
     answers = {**BASE, **context, name: value}
     copier_ok, _stored = copier_verdict(tiny_template, tmp_path / "out", answers)
     assert not copier_ok, f"Copier accepts {name}={value!r}"
-    problems = validate_answers(questionnaire, answers, TemplateRules(
-        questionnaire, lambda rel: _read(ROOT / rel)), require=True)
+    problems = validate_answers(
+        questionnaire,
+        answers,
+        TemplateRules(questionnaire, lambda rel: _read(ROOT / rel)),
+        require=True,
+    )
     assert [p.question for p in problems] == [name]
 
 
 @pytest.mark.parametrize(("name", "value"), STRICTER)
 def test_the_only_difference_bool_answers_copier_would_read_with_bool(
-    questionnaire: Questionnaire, tiny_template: Path, tmp_path: Path, name: str, value: Any,
+    questionnaire: Questionnaire,
+    tiny_template: Path,
+    tmp_path: Path,
+    name: str,
+    value: Any,
 ) -> None:
     copier_ok, stored = copier_verdict(tiny_template, tmp_path / "out", {**BASE, name: value})
     assert copier_ok and stored[name] is bool(value)

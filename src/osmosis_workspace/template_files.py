@@ -24,6 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import WorkspaceError
 from .gitutil import expand_shortcut, git_out, run_git
 from .source import TemplateSource, latest_tag
 
@@ -58,8 +59,11 @@ class TemplateFiles:
         source = self.source
         if source.reads_worktree and source.local_dir is not None:
             root = source.local_dir
-            return [p.relative_to(root).as_posix() for p in root.rglob("*")
-                    if p.is_file() and ".git" not in p.relative_to(root).parts]
+            return [
+                p.relative_to(root).as_posix()
+                for p in root.rglob("*")
+                if p.is_file() and ".git" not in p.relative_to(root).parts
+            ]
         if source.local_repo is not None and source.ref:
             out = git_out(["ls-tree", "-r", "--name-only", "-z", source.ref], source.local_repo)
             return [name for name in out.split("\0") if name]
@@ -76,15 +80,34 @@ def _match(parts: list[str], pattern: list[str]) -> bool:
         return not parts
     if pattern[0] == "**":
         return any(_match(parts[i:], pattern[1:]) for i in range(len(parts) + 1))
-    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _match(
-        parts[1:], pattern[1:])
+    return (
+        bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _match(parts[1:], pattern[1:])
+    )
 
 
 def files_of(source: TemplateSource) -> TemplateFiles:
-    """The files of ``source`` at the version Copier will render (module docstring)."""
+    """The files of ``source`` at the version Copier will render (module docstring).
+
+    A remote source that cannot be cloned gives no files: Copier's own clone then fails with
+    its error (nothing is rendered, so no answer goes unchecked into a workspace).
+    """
     if source.local_dir is not None or source.local_repo is not None:
         return TemplateFiles(source)
-    return TemplateFiles(source, _fetch_remote(source.location, source.ref))
+    try:
+        return TemplateFiles(source, _fetch_remote(source.location, source.ref))
+    except WorkspaceError:
+        return TemplateFiles(source, {})
+
+
+def _commit_of(clone: Path, ref: str) -> str:
+    """``ref`` as a tag, commit or local branch, else as a branch of the remote."""
+    for candidate in (ref, f"origin/{ref}"):
+        found = run_git(
+            ["rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"], clone, check=False
+        )
+        if found.returncode == 0:
+            return found.stdout.strip()
+    return ref  # git archive says what is wrong
 
 
 def _fetch_remote(location: str, ref: str | None) -> dict[str, bytes]:
@@ -94,7 +117,7 @@ def _fetch_remote(location: str, ref: str | None) -> dict[str, bytes]:
         clone = Path(tmp) / "template"
         run_git(["clone", "--quiet", "--no-checkout", "--", url, str(clone)], Path(tmp))
         tags = git_out(["tag", "--list"], clone).split()
-        version = ref or latest_tag(tags) or "HEAD"
+        version = _commit_of(clone, ref or latest_tag(tags) or "HEAD")
         archive = run_git(["archive", "--format=tar", version], clone, text=False).stdout
     if len(archive) > MAX_ARCHIVE_BYTES:
         return {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,21 @@ def test_version_verbose_says_which_levers_are_on_and_why() -> None:
         assert any(line.startswith(f"  {lever}: on (") for line in lines), on.stdout
     off = run_python(code, **{levers.ENV: "0"})
     assert f"  filemode: off (turned off by {levers.ENV}=0)" in off.stdout.splitlines()
+
+
+def test_env_var_turns_levers_on_for_api_callers_too(tmp_path: Path) -> None:
+    template = tmp_path / "tpl"
+    (template / "t").mkdir(parents=True)
+    (template / "copier.yml").write_text("_subdirectory: t\nname: x\n")
+    (template / "t" / "{{ name }}.txt.jinja").write_text("{{ name }}\n")
+    code = f"""
+from pathlib import Path
+from osmosis_workspace.copier_adapter import CopyOptions, copy, levers
+assert not levers.status()["compile_cache"]
+copy(CopyOptions(src={str(template)!r}, dst=Path({str(tmp_path / "out")!r})))
+status = levers.status()
+assert all(status[lever] for lever in levers.LEVERS), status
+"""
+    proc = run_python(code, **{levers.ENV: "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "x.txt").read_text() == "x\n"

@@ -147,6 +147,9 @@ def run_update(dst_path: str, **kwargs: Any) -> Any:
     """``copier.run_update`` with our fixed options (drop-in, like :func:`run_copy`)."""
     import copier
 
+    from . import levers
+
+    levers.from_environment()
     kwargs.update(settings=settings(), unsafe=True, quiet=True)
     return copier.run_update(dst_path, **kwargs)
 
@@ -154,6 +157,9 @@ def run_update(dst_path: str, **kwargs: Any) -> Any:
 def _run_copy(src_path: str, dst_path: str, **kwargs: Any) -> Any:
     import copier
 
+    from . import levers
+
+    levers.from_environment()
     kwargs.update(settings=settings(), unsafe=True, quiet=True)
     with warnings.catch_warnings():
         # Copier warns about rendering uncommitted template files; source.resolve() says so.

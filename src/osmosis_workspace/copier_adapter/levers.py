@@ -77,6 +77,7 @@ __all__ = [
     "decide",
     "disable",
     "enable",
+    "from_environment",
     "install",
     "report",
     "status",
@@ -237,6 +238,7 @@ def install(requested: Iterable[str]) -> dict[str, bool]:
         "copier_yaml": _install_copier_yaml,
         "answers_relpath": _install_answers_relpath,
     }
+    requested = set(requested)
     result = {}
     with _lock:
         for lever, (on, why) in decide(requested).items():
@@ -245,11 +247,20 @@ def install(requested: Iterable[str]) -> dict[str, bool]:
                 _refused.pop(lever, None)
             else:
                 result[lever] = False
-                if lever in set(requested) and _env_choice() is not False:
+                if lever in requested and _env_choice() is not False:
                     if _refused.get(lever) != why:
                         _log.warning("speed lever %s stays off: %s", lever, why)
                     _refused[lever] = why
     return result
+
+
+def from_environment() -> None:
+    """``OSMOSIS_WORKSPACE_PERF=1``: install every lever before a Copier operation, also for
+    API callers that never called :func:`enable` (called by the adapter; cheap otherwise)."""
+    if _env_choice() and not all(_ORIGINAL_KEY[lever] in _originals for lever in LEVERS):
+        with _lock:
+            _requested.update(LEVERS)
+            install(_requested)
 
 
 def enable(

@@ -53,7 +53,7 @@ logging.basicConfig(level=logging.WARNING, stream=sys.stdout, format="%(message)
 levers.PINNED["filemode"] = frozenset({"0" * 64})     # as if Copier had changed the method
 from copier import _main
 original = _main.Worker._sync_git_index_executable_bit
-active = levers.enable(on_import=True)
+active = levers.enable()
 assert active["compile_cache"] and not active["filemode"], active
 assert _main.Worker._sync_git_index_executable_bit is original   # not patched
 reason = levers.status()["refused"]["filemode"]

@@ -8,9 +8,10 @@ else (other commands, ``--help``, unknown options) goes to the Typer application
 same output, so both paths behave identically.
 
 Commands that render the template (``new``, ``update``, ``add-rollout``) ask for the speed
-levers of :mod:`osmosis_workspace.perf` first (``enable(on_import=True)``: Copier and Jinja are
-imported and each lever whose replaced code matches its verified digest is installed). They
-are byte-identical by test; ``OSMOSIS_WORKSPACE_PERF=0`` turns them off.
+levers of :mod:`osmosis_workspace.perf` first (``enable(on_import=True)``: nothing is imported
+then; the Copier adapter installs each lever whose replaced code matches its verified digest
+right before Copier runs, so a usage error costs nothing extra). They are byte-identical by
+test; ``OSMOSIS_WORKSPACE_PERF=0`` turns them off.
 ``--version --verbose`` also prints the Copier and Jinja versions and, per lever, whether it
 is on and why (:func:`osmosis_workspace.perf.report`).
 """
@@ -64,6 +65,11 @@ class _Entry:
             from . import perf
 
             perf.enable(on_import=True)
+            if argv[0] == "update":
+                # update.py still calls Copier itself (not through copier_adapter, which
+                # installs the levers before each operation): install them now. Remove once
+                # update.py uses the adapter.
+                perf.before_operation()
         from .commands import typer_app
 
         return typer_app(args=argv, **kwargs)

@@ -18,6 +18,7 @@ from .copier_adapter.levers import (
     ENV,
     LEVERS,
     PINNED,
+    before_operation,
     current_digest,
     decide,
     disable,
@@ -27,5 +28,16 @@ from .copier_adapter.levers import (
     warm_up,
 )
 
-__all__ = ["ENV", "LEVERS", "PINNED", "current_digest", "decide", "disable", "enable",
-           "report", "status", "warm_up"]
+__all__ = [
+    "ENV",
+    "LEVERS",
+    "PINNED",
+    "before_operation",
+    "current_digest",
+    "decide",
+    "disable",
+    "enable",
+    "report",
+    "status",
+    "warm_up",
+]

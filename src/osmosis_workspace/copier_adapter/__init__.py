@@ -149,7 +149,7 @@ def run_update(dst_path: str, **kwargs: Any) -> Any:
 
     from . import levers
 
-    levers.from_environment()
+    levers.before_operation()
     kwargs.update(settings=settings(), unsafe=True, quiet=True)
     return copier.run_update(dst_path, **kwargs)
 
@@ -159,7 +159,7 @@ def _run_copy(src_path: str, dst_path: str, **kwargs: Any) -> Any:
 
     from . import levers
 
-    levers.from_environment()
+    levers.before_operation()
     kwargs.update(settings=settings(), unsafe=True, quiet=True)
     with warnings.catch_warnings():
         # Copier warns about rendering uncommitted template files; source.resolve() says so.

@@ -73,11 +73,11 @@ __all__ = [
     "ENV",
     "LEVERS",
     "PINNED",
+    "before_operation",
     "current_digest",
     "decide",
     "disable",
     "enable",
-    "from_environment",
     "install",
     "report",
     "status",
@@ -254,12 +254,19 @@ def install(requested: Iterable[str]) -> dict[str, bool]:
     return result
 
 
-def from_environment() -> None:
-    """``OSMOSIS_WORKSPACE_PERF=1``: install every lever before a Copier operation, also for
-    API callers that never called :func:`enable` (called by the adapter; cheap otherwise)."""
-    if _env_choice() and not all(_ORIGINAL_KEY[lever] in _originals for lever in LEVERS):
-        with _lock:
+def before_operation() -> None:
+    """Install the requested levers not installed yet; called by the adapter before every
+    Copier operation. ``OSMOSIS_WORKSPACE_PERF=1`` requests them all, also for API callers
+    that never called :func:`enable`. Cheap when there is nothing to do."""
+    with _lock:
+        if _env_choice():
             _requested.update(LEVERS)
+        pending = {
+            lever
+            for lever in _requested
+            if _ORIGINAL_KEY[lever] not in _originals and lever not in _refused
+        }
+        if pending and _env_choice() is not False:
             install(_requested)
 
 
@@ -273,8 +280,10 @@ def enable(
 ) -> dict[str, bool]:
     """Ask for the levers (once per process) and install those :func:`decide` allows.
 
-    ``on_import=True`` (the CLI) skips :func:`warm_up`: only Copier and Jinja are imported.
     Returns, per lever, whether it is installed; :func:`report` says why not.
+    ``on_import=True`` (the CLI) imports nothing now: the levers are installed by the adapter
+    right before the first Copier operation (:func:`before_operation`), so a usage error costs
+    nothing extra. The result then says which levers were requested.
     """
     flags = {
         "compile_cache": compile_cache,
@@ -284,9 +293,10 @@ def enable(
     }
     with _lock:
         _requested.update(lever for lever, on in flags.items() if on)
-        if not on_import:
-            warm_up()
-        return {"warm_up": not on_import, **install(_requested)}
+        if on_import:
+            return {"warm_up": False, **{lever: lever in _requested for lever in LEVERS}}
+        warm_up()
+        return {"warm_up": True, **install(_requested)}
 
 
 def report() -> list[tuple[str, bool, str]]:

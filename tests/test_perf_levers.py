@@ -17,7 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import copier
 import pytest
 import yaml
 from helpers import ROOT, git, tree_bytes
@@ -32,6 +31,7 @@ from workspace_api_helpers import (
 
 from osmosis_workspace import perf
 from osmosis_workspace.commands import typer_app
+from osmosis_workspace.copier_adapter import levers
 from osmosis_workspace.questions import (
     _PureTemplateYamlLoader,
     _TemplateYamlLoader,
@@ -48,7 +48,9 @@ sys.argv = ["osmosis-workspace", *sys.argv[1:]]
 from osmosis_workspace.cli import main
 main()
 """
-COPIER_PATCHES = copier.__version__ == perf.COPIER_VERSION
+#: The Copier levers install only on the code they were verified against (digests pinned).
+COPIER_PATCHES = all(perf.current_digest(lever) in perf.PINNED[lever]
+                     for lever in ("filemode", "copier_yaml", "answers_relpath"))
 
 
 def cli(*args: str, cwd: Path, perf_env: str | None = None) -> tuple[int, str, dict]:
@@ -130,21 +132,24 @@ def test_cli_command_with_and_without_levers_is_identical(
     assert results["0"] == results[None]
 
 
-def test_levers_install_when_jinja_and_copier_are_imported() -> None:
+def test_levers_are_installed_before_the_first_copier_operation() -> None:
     code = r"""
-import sys
+import os, sys
 from osmosis_workspace import perf
+os.environ[perf.ENV] = "0"
 perf.enable(on_import=True)
-assert "copier" not in sys.modules and "jinja2" not in sys.modules
-assert not any(perf.status()[k] for k in ("compile_cache", "filemode", "copier_yaml",
-                                          "answers_relpath"))
-import copier
+perf.before_operation()
+assert not any(perf.status()[lever] for lever in perf.LEVERS)
+del os.environ[perf.ENV]
+requested = perf.enable(on_import=True)
+assert all(requested[lever] for lever in perf.LEVERS), requested
+assert "copier" not in sys.modules and "jinja2" not in sys.modules  # a usage error pays nothing
+perf.before_operation()  # what the Copier adapter calls before each operation
 status = perf.status()
-assert status["compile_cache"], status
-if copier.__version__ == perf.COPIER_VERSION:
-    assert status["filemode"] and status["copier_yaml"] and status["answers_relpath"], status
+verified = {lever for lever in perf.LEVERS if perf.current_digest(lever) in perf.PINNED[lever]}
+assert {lever for lever in perf.LEVERS if status[lever]} == verified, status
 perf.disable()
-assert not perf.status()["compile_cache"] and perf._after_import not in sys.meta_path
+assert not any(perf.status()[lever] for lever in perf.LEVERS)
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -199,6 +204,7 @@ import sys
 from pathlib import Path
 from copier import _template
 from osmosis_workspace import perf
+from osmosis_workspace.copier_adapter import levers
 
 def load(path):
     try:
@@ -209,7 +215,7 @@ def load(path):
 
 paths = sys.argv[1:]
 before = [load(p) for p in paths]
-if not perf.fast_copier_yaml():
+if not levers.install(["copier_yaml"])["copier_yaml"]:
     sys.exit(0)  # another Copier version: the lever is off
 after = [load(p) for p in paths]
 assert before == after, [(b, a) for b, a in zip(before, after) if b != a]
@@ -238,15 +244,15 @@ def test_answers_file_name_shortcut_only_for_text_jinja_renders_to_itself() -> N
 
     env = SandboxedEnvironment(extensions=[YieldExtension], keep_trailing_newline=True)
     for name in (".copier-answers.yml", "sub dir/answers.yaml", ""):
-        assert perf._renders_to_itself(env, name)
+        assert levers._renders_to_itself(env, name)
         assert env.from_string(name).render() == name
     for name in ("{{ x }}.yml", "{% if 1 %}a{% endif %}", "a{# c #}", "a\nb"):
-        assert not perf._renders_to_itself(env, name)
+        assert not levers._renders_to_itself(env, name)
     get_yield_context(env).yield_name = "leftover"
-    perf._renders_to_itself(env, ".copier-answers.yml")
+    levers._renders_to_itself(env, ".copier-answers.yml")
     assert get_yield_context(env).yield_name is None  # preprocess ran, as from_string does
-    assert not perf._renders_to_itself(Environment(line_statement_prefix="#"), "a")
-    assert not perf._renders_to_itself(Environment(autoescape=True), "a")
+    assert not levers._renders_to_itself(Environment(line_statement_prefix="#"), "a")
+    assert not levers._renders_to_itself(Environment(autoescape=True), "a")
     hooked = Environment()
     hooked.context_class = type("Hooked", (Context,), {})
-    assert not perf._renders_to_itself(hooked, "a")
+    assert not levers._renders_to_itself(hooked, "a")

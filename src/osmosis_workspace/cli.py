@@ -7,10 +7,13 @@ else (other commands, ``--help``, unknown options) goes to the Typer application
 :mod:`osmosis_workspace.commands`, which also implements ``check`` and ``--version`` with the
 same output, so both paths behave identically.
 
-Commands that render the template (``new``, ``update``, ``add-rollout``) turn on the speed
-levers of :mod:`osmosis_workspace.perf` first (``enable(on_import=True)``: each patch is
-installed when Jinja or Copier is imported, so a usage error costs nothing extra). They are
-byte-identical by test; ``OSMOSIS_WORKSPACE_PERF=0`` turns them off (for comparisons).
+Commands that render the template (``new``, ``update``, ``add-rollout``) ask for the speed
+levers of :mod:`osmosis_workspace.perf` first (``enable(on_import=True)``: nothing is imported
+then; the Copier adapter installs each lever whose replaced code matches its verified digest
+right before Copier runs, so a usage error costs nothing extra). They are byte-identical by
+test; ``OSMOSIS_WORKSPACE_PERF=0`` turns them off.
+``--version --verbose`` also prints the Copier and Jinja versions and, per lever, whether it
+is on and why (:func:`osmosis_workspace.perf.report`).
 """
 
 from __future__ import annotations
@@ -24,8 +27,7 @@ _FAST_FLAGS = {"--fast", "--json"}
 #: Commands that render the template: worth the render levers of :mod:`.perf`.
 _RENDERING = {"new", "update", "add-rollout"}
 _HELP_FLAGS = {"--help", "-h"}
-#: ``OSMOSIS_WORKSPACE_PERF=0`` (or ``false``/``no``/``off``) turns the levers off.
-PERF_ENV = "OSMOSIS_WORKSPACE_PERF"
+_VERBOSE_FLAGS = {"--verbose", "-v"}
 
 
 def _plain_check(argv: Sequence[str]) -> tuple[Path, bool, bool] | None:
@@ -55,23 +57,39 @@ class _Entry:
 
             print(f"osmosis-workspace {__version__}", flush=True)
             sys.exit(0)
+        if "--version" in argv and set(argv) - {"--version"} <= _VERBOSE_FLAGS:
+            print(verbose_version(), flush=True)
+            sys.exit(0)
         _exit_cleanly_on_termination()
         if _wants_levers(argv):
             from . import perf
 
             perf.enable(on_import=True)
+            if argv[0] == "update":
+                # update.py still calls Copier itself (not through copier_adapter, which
+                # installs the levers before each operation): install them now. Remove once
+                # update.py uses the adapter.
+                perf.before_operation()
         from .commands import typer_app
 
         return typer_app(args=argv, **kwargs)
 
 
 def _wants_levers(argv: Sequence[str]) -> bool:
-    """A rendering command that will run (not its --help), levers not turned off."""
-    import os
-
-    if os.environ.get(PERF_ENV, "").strip().lower() in {"0", "false", "no", "off"}:
-        return False
+    """A rendering command that will run (not its --help); ``perf`` decides which levers."""
     return bool(argv) and argv[0] in _RENDERING and not _HELP_FLAGS.intersection(argv)
+
+
+def verbose_version() -> str:
+    """``--version --verbose``: our version, Copier's and Jinja's, and each speed lever."""
+    from . import __version__, perf
+    from .copier_adapter import versions
+
+    lines = [f"osmosis-workspace {__version__}"]
+    lines += [f"{name} {version}" for name, version in versions().items()]
+    lines.append("speed levers (new, update, add-rollout):")
+    lines += [f"  {lever}: {'on' if on else 'off'} ({why})" for lever, on, why in perf.report()]
+    return "\n".join(lines)
 
 
 def _exit_cleanly_on_termination() -> None:

@@ -20,20 +20,28 @@ from typing import Any
 import yaml
 
 from . import session
+from .copier_adapter import CopyOptions, copy
 from .errors import WorkspaceError
 from .gitutil import commit_paths, init_and_commit, run_git
 from .questions import Questionnaire, TemplateRules, parse_questionnaire, validate_answers
 from .results import CreateResult
 from .source import TemplateSource, commit_exists, offline_hint, resolve
+from .template_files import files_of
 
 
 def load_rules(source: TemplateSource) -> tuple[Questionnaire | None, TemplateRules | None]:
-    """The questionnaire and rules of the version that will be rendered, when readable."""
-    text = source.read_file("copier.yml") or source.read_file("copier.yaml")
+    """The questionnaire and rules of the version that will be rendered, when readable.
+
+    Remote sources are read too (a temporary clone, see :mod:`.template_files`), so every bad
+    answer is reported at once for them as well.
+    """
+    files = files_of(source)
+    text = files.read("copier.yml") or files.read("copier.yaml")
     if text is None:
         return None, None
-    questionnaire = parse_questionnaire(text)
-    return questionnaire, TemplateRules(questionnaire, source.read_file)
+    questionnaire = parse_questionnaire(text, lambda pattern: [
+        found for rel in files.glob(pattern) if (found := files.read(rel)) is not None])
+    return questionnaire, TemplateRules(questionnaire, files.read)
 
 
 def name_from_folder(folder: str) -> str:
@@ -82,7 +90,8 @@ def create_workspace(
     source = resolved or resolve(template, ref)
     questionnaire, rules = load_rules(source)
     if questionnaire is not None:
-        problems = validate_answers(questionnaire, answers, rules)
+        problems = validate_answers(questionnaire, answers, rules, require=not interactive,
+                                    suggested=suggested)
         if problems:
             raise WorkspaceError(
                 "invalid_answers", "Some answers were rejected", problems=tuple(problems)
@@ -144,34 +153,19 @@ def render(
     answers_file: str | None = None,
 ) -> None:
     """``copier copy`` into ``render_dir``; every Copier failure becomes a WorkspaceError."""
-    import warnings
-
-    import copier
-
     try:
-        with warnings.catch_warnings():
-            # Copier warns about rendering uncommitted template files; resolve() says so.
-            warnings.filterwarnings("ignore", message="Dirty template changes")
-            copier.run_copy(
-                source.location,
-                str(render_dir),
-                data=answers,
-                vcs_ref=source.ref,
-                user_defaults=dict(suggested or {}),
-                defaults=not interactive,
-                unsafe=True,
-                quiet=True,
-                settings=session.settings(),
-                cleanup_on_error=True,
-                **({"answers_file": answers_file} if answers_file else {}),
-            )
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # every Copier failure becomes a WorkspaceError
-        error = session.copier_error(exc, action="render the template")
+        copy(
+            CopyOptions(
+                src=source.location, dst=render_dir, data=answers, vcs_ref=source.ref,
+                user_defaults=dict(suggested or {}), interactive=interactive,
+                answers_file=answers_file,
+            ),
+            answered=tuple(answers),
+        )
+    except WorkspaceError as error:
         if source.local_dir is None and error.code == "copier_failed" and "git" in error.message:
             error.message = f"{offline_hint(source.location)}\n{error.message}"
-        raise error from exc
+        raise
 
 
 def finish_answers(

@@ -6,6 +6,17 @@ checked with the template's *own* rules before Copier runs: types and choices fr
 ``copier.yml``, and each ``validator`` expression rendered with the template's Jinja extensions
 (``extensions/*.py`` loaded by path). The point is to report every bad answer at once, with the
 question's name, without duplicating a single rule; Copier validates again while rendering.
+
+Types and casts follow Copier's own rules (copier 9.19.1, ``Question`` in ``copier._user_data``):
+a question without ``type`` takes its default's type (``bool``, ``int``, ``float``, ``str``),
+and ``yaml`` for anything else (a list, ``null``, or no default at all); answers are cast
+exactly as Copier casts them (:func:`cast_value`). One deliberate difference: a ``bool``
+answer must be a boolean, a number or one of YAML's yes/no words, where Copier would turn any
+other text (``"maybe"``) into ``True``. ``tests/test_questionnaire_parity.py`` runs every
+question of ``copier.yml`` through real Copier and this module over a corpus of good and bad
+answers and requires the same verdict and the same value. ``!include`` is resolved like
+Copier resolves it (a glob relative to the template root, every document of every matching
+file, multi-document merge); see docs/decisions/0003-one-questionnaire.md.
 """
 
 from __future__ import annotations
@@ -14,9 +25,11 @@ import hashlib
 import json
 import sys
 import types
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -26,6 +39,13 @@ from .yamlload import FAST_SAFE_LOADER, load_yaml
 
 _TRUE = {"y", "yes", "t", "true", "on", "1"}
 _FALSE = {"n", "no", "f", "false", "off", "0", ""}
+#: Copier's question types (its ``CAST_STR_TO_NATIVE``).
+TYPES = ("bool", "float", "int", "json", "str", "yaml", "path")
+#: Text Copier's ``cast_to_bool`` reads as true or false (numbers aside).
+_COPIER_TRUE = {"y", "yes", "t", "true", "on"}
+_COPIER_FALSE = {"n", "no", "f", "false", "off", "~", "null", "none", ""}
+#: Settings whose lists Copier concatenates across ``copier.yml`` documents and includes.
+_MERGED_SETTINGS = ("_exclude", "_jinja_extensions", "_secret_questions", "_skip_if_exists")
 
 
 class _PureTemplateYamlLoader(yaml.SafeLoader):
@@ -57,11 +77,15 @@ class Question:
 
     @property
     def type(self) -> str:
+        """Copier's rule: the declared type, else the default's type if it is one of
+        :data:`TYPES`, else ``yaml`` (a list or ``null`` default, or no default)."""
         declared = self.spec.get("type")
         if declared:
             return str(declared)
-        default = self.spec.get("default")
-        return {bool: "bool", int: "int", float: "float"}.get(type(default), "str")
+        if "default" not in self.spec:
+            return "yaml"
+        name = type(self.spec["default"]).__name__
+        return name if name in TYPES else "yaml"
 
     @property
     def multiselect(self) -> bool:
@@ -109,10 +133,14 @@ class Questionnaire:
         return [q for q in self.questions.values() if not q.computed]
 
 
-def parse_questionnaire(text: str) -> Questionnaire:
-    data = load_yaml(text, _TemplateYamlLoader, _PureTemplateYamlLoader) or {}
-    if not isinstance(data, Mapping):
-        raise WorkspaceError("template_not_found", "copier.yml is not a mapping")
+#: ``pattern -> texts of the matching files`` (relative to the template root), for ``!include``.
+IncludeReader = Callable[[str], list[str]]
+
+
+def parse_questionnaire(text: str, include: IncludeReader | None = None) -> Questionnaire:
+    """The questionnaire of a ``copier.yml``; ``!include`` resolved with ``include`` (without
+    it, as when only the file's text is at hand, an include is read as its pattern)."""
+    data = load_template_config(text, include)
     questions: dict[str, Question] = {}
     settings: dict[str, Any] = {}
     for key, value in data.items():
@@ -121,7 +149,64 @@ def parse_questionnaire(text: str) -> Questionnaire:
         else:
             spec = value if isinstance(value, Mapping) else {"default": value}
             questions[str(key)] = Question(str(key), spec)
+    for name in settings.get("_secret_questions") or []:
+        if str(name) in questions:  # Copier marks them secret the same way
+            question = questions[str(name)]
+            questions[str(name)] = Question(question.name, {**question.spec, "secret": True})
     return Questionnaire(questions, settings)
+
+
+def load_template_config(text: str, include: IncludeReader | None = None) -> dict[str, Any]:
+    """Copier's reading of ``copier.yml``: every document (and every included one), lists
+    flattened, later documents overriding earlier ones, and the list settings of
+    :data:`_MERGED_SETTINGS` concatenated."""
+    if include is None:
+        fast, pure = _TemplateYamlLoader, _PureTemplateYamlLoader
+    else:
+        fast, pure = _including_loaders(include)
+    try:
+        documents = list(yaml.load_all(text, Loader=fast))
+    except yaml.YAMLError:
+        documents = list(yaml.load_all(text, Loader=pure))  # pure-Python errors, or success
+    flat = _flatten(documents)
+    if any(not isinstance(doc, Mapping) for doc in flat):
+        raise WorkspaceError("template_not_found", "copier.yml is not a mapping")
+    merged = {key: [item for doc in flat for item in (doc.get(key) or [])]
+              for key in _MERGED_SETTINGS if any(key in doc for doc in flat)}
+    return dict(ChainMap(merged, *reversed(flat)))
+
+
+def _flatten(items: Iterable[Any]) -> list[Any]:
+    """Non-empty documents, nested lists flattened (Copier's ``lflatten(filter(None, ...))``)."""
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, list | tuple):
+            out.extend(_flatten(item))
+        elif item:
+            out.append(item)
+    return out
+
+
+def _including_loaders(include: IncludeReader) -> tuple[Any, Any]:
+    """libyaml and pure-Python loaders whose ``!include`` reads files through ``include``."""
+
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> list[Any]:
+        if not isinstance(node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(None, None, "!include needs a file "
+                                                    "pattern", node.start_mark)
+        pattern = str(loader.construct_scalar(node))
+        if PurePosixPath(pattern).is_absolute() or ".." in PurePosixPath(pattern).parts:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"!include {pattern}: must be a path inside the template",
+                node.start_mark)
+        return _flatten(doc for found in include(pattern)
+                        for doc in yaml.load_all(found, Loader=type(loader)))
+
+    fast = type("_IncludingLoader", (FAST_SAFE_LOADER,), {})
+    pure = type("_PureIncludingLoader", (yaml.SafeLoader,), {})
+    for loader in (fast, pure):
+        loader.add_constructor("!include", construct)
+    return fast, pure
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,24 +354,28 @@ def load_module_from_source(rel: str, source: str) -> types.ModuleType:
 
 
 def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any],
-                     rules: TemplateRules | None) -> list[AnswerProblem]:
-    """Every problem with ``answers``, in question order, using only the template's rules."""
-    problems: list[AnswerProblem] = []
-    known = questionnaire.questions
-    for key in answers:
-        if key not in known:
-            names = ", ".join(q.name for q in questionnaire.askable)
-            problems.append(AnswerProblem(key, f"is not a question of this template ({names})"))
-        elif known[key].computed:
-            problems.append(AnswerProblem(key, "is computed by the template and cannot be set"))
-    context = _context(questionnaire, answers, rules)
+                     rules: TemplateRules | None, *, require: bool = False,
+                     suggested: Mapping[str, Any] | None = None) -> list[AnswerProblem]:
+    """Every problem with ``answers``, in question order, using only the template's rules.
+
+    ``require``: a question without a default (template default or ``suggested`` one, Copier's
+    ``user_defaults``) must be answered, as with Copier's ``--defaults``.
+    """
+    problems = _unknown_answers(questionnaire, answers)
+    suggested = suggested or {}
+    context = _context(questionnaire, {**suggested, **answers}, rules)
     secret_check = rules.filter("secret_problem") if rules else None
     for question in questionnaire.askable:
         if question.name not in answers:
+            if require and question.name not in suggested and _required(question, context,
+                                                                         rules):
+                problems.append(AnswerProblem(question.name, _REQUIRED.format(name=question.name)))
             continue
         value = answers[question.name]
-        if problem := shape_problem(question, value):
-            problems.append(AnswerProblem(question.name, problem))
+        try:
+            cast = cast_value(question, value)
+        except CastError as exc:
+            problems.append(AnswerProblem(question.name, str(exc)))
             continue
         if secret_check is not None and not question.secret:
             texts = value if isinstance(value, list) else [value]
@@ -297,34 +386,145 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any],
                 continue
         validator = question.spec.get("validator")
         if validator and rules is not None:
-            rendered = rules.render(str(validator), {**context, question.name: value})
+            rendered = rules.render(str(validator), {**context, question.name: cast})
             if rendered and rendered.strip():
                 problems.append(AnswerProblem(question.name, rendered.strip()))
     return problems
 
 
+_REQUIRED = "is required (it has no default): pass it with --set {name}=VALUE or in --data-file"
+
+
+def _unknown_answers(questionnaire: Questionnaire,
+                     answers: Mapping[str, Any]) -> list[AnswerProblem]:
+    problems: list[AnswerProblem] = []
+    known = questionnaire.questions
+    for key in answers:
+        if key not in known:
+            names = ", ".join(q.name for q in questionnaire.askable)
+            problems.append(AnswerProblem(key, f"is not a question of this template ({names})"))
+        elif known[key].computed:
+            problems.append(AnswerProblem(key, "is computed by the template and cannot be set"))
+    return problems
+
+
+def _required(question: Question, context: Mapping[str, Any],
+              rules: TemplateRules | None) -> bool:
+    """No default, and asked (its ``when`` holds): Copier's ``--defaults`` fails on it."""
+    if "default" in question.spec:
+        return False
+    when = question.spec.get("when", True)
+    if isinstance(when, str) and rules is not None and ("{{" in when or "{%" in when):
+        when = rules.render(when, context)
+    return when is True or (isinstance(when, str) and _to_bool_or_none(when) is not False)
+
+
+def _to_bool_or_none(text: str) -> bool | None:
+    try:
+        return _to_bool(text)
+    except ValueError:
+        return None
+
+
+class CastError(ValueError):
+    """An answer Copier would not accept for its question's type (the reason, in our words)."""
+
+
 def shape_problem(question: Question, value: Any) -> str:
-    kind = question.type
-    values = value if question.multiselect else [value]
-    if question.multiselect and not isinstance(value, list):
-        return "must be a list of choices"
-    for item in values:
-        if kind == "str" and not isinstance(item, str | int | float):
-            return "must be text"
-        if kind == "bool" and not isinstance(item, bool):
-            return "must be true or false"
-        if kind == "int" and (isinstance(item, bool) or not isinstance(item, int)):
-            return "must be an integer"
-        if kind == "float" and (isinstance(item, bool) or not isinstance(item, int | float)):
-            return "must be a number"
-    choices = question.choices
-    if choices is not None:
-        bad = [item for item in values if item not in choices and str(item) not in
-               [str(c) for c in choices]]
-        if bad:
-            allowed = ", ".join(str(c) for c in choices)
-            return f"{len(bad)} value(s) not among the choices ({allowed})"
+    """Why Copier would reject ``value`` for its type or choices, or ``""``."""
+    try:
+        cast_value(question, value)
+    except CastError as exc:
+        return str(exc)
     return ""
+
+
+def cast_value(question: Question, value: Any) -> Any:
+    """``value`` as Copier stores it (``Question.parse_answer``), or :class:`CastError`.
+
+    Multiselect: a list (or YAML list text), each item cast and checked against the choices,
+    returned in the choices' order. Otherwise the value cast to the question's type and, if the
+    question has choices, one of them (compared after casting, as Copier does).
+    """
+    choices = question.choices
+    allowed = None if choices is None else [_cast(question, c) for c in choices]
+    if not question.multiselect:
+        cast = _cast(question, value)
+        if allowed is not None and cast not in allowed:
+            raise _not_among(question, 1)
+        return cast
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError:
+            value = None
+    if not isinstance(value, list):
+        raise CastError("must be a list of choices")
+    items = [_cast(question, item) for item in value]
+    bad = [item for item in items if allowed is not None and item not in allowed]
+    if bad:
+        raise _not_among(question, len(bad))
+    return items if allowed is None else [c for c in allowed if c in items]
+
+
+def _not_among(question: Question, bad: int) -> CastError:
+    allowed = ", ".join(str(c) for c in question.choices or [])
+    return CastError(f"{bad} value(s) not among the choices ({allowed})")
+
+
+def _cast(question: Question, value: Any) -> Any:
+    """Copier's ``Question.cast_answer`` for one value (the bool rule is stricter: module doc)."""
+    kind = question.type
+    if kind not in TYPES:  # a templated type: Copier decides while rendering
+        return value
+    if value is None and kind not in {"json", "yaml"}:
+        raise CastError(_TYPE_PROBLEM.get(kind, "has the wrong type"))
+    try:
+        if kind == "bool":
+            return _to_bool(value)
+        if kind == "str":
+            return _to_str(value)
+        if kind in {"int", "float"}:
+            return (int if kind == "int" else float)(value)
+        if kind == "path":
+            return str(value)
+        if not isinstance(value, str):
+            return value  # json/yaml: already data
+        return json.loads(value) if kind == "json" else yaml.safe_load(value)
+    except (TypeError, AttributeError, ValueError, yaml.YAMLError, RecursionError) as exc:
+        raise CastError(_TYPE_PROBLEM[kind]) from exc
+
+
+_TYPE_PROBLEM = {"bool": "must be true or false", "str": "must be text",
+                 "int": "must be an integer", "float": "must be a number",
+                 "json": "must be valid JSON", "yaml": "must be valid YAML",
+                 "path": "must be a path"}
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return bool(value)
+    if isinstance(value, str):
+        try:
+            return bool(float(value))
+        except ValueError:
+            pass
+        lowered = value.strip().lower()
+        if lowered in _COPIER_TRUE | _COPIER_FALSE:
+            return lowered in _COPIER_TRUE
+    raise ValueError("not a boolean")
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return value.decode()
+    raise ValueError("not text")
 
 
 def _context(questionnaire: Questionnaire, answers: Mapping[str, Any],
@@ -333,7 +533,10 @@ def _context(questionnaire: Questionnaire, answers: Mapping[str, Any],
     context: dict[str, Any] = {}
     for question in questionnaire.questions.values():
         if question.name in answers:
-            context[question.name] = answers[question.name]
+            try:
+                context[question.name] = cast_value(question, answers[question.name])
+            except CastError:
+                context[question.name] = answers[question.name]
             continue
         default = question.spec.get("default")
         if isinstance(default, str) and rules is not None and ("{{" in default or "{%" in default):
@@ -346,7 +549,12 @@ def _context(questionnaire: Questionnaire, answers: Mapping[str, Any],
 
 
 def copier_error_problems(message: str) -> list[AnswerProblem]:
-    """Turn Copier's answer errors into problems (fallback when pre-validation could not run)."""
+    """Turn Copier's answer errors into problems by their text.
+
+    Deprecated: only ``session.copier_error`` still calls it, until its callers switch to
+    :func:`osmosis_workspace.copier_adapter.error_for` (which maps by exception class);
+    delete it then.
+    """
     import re
 
     patterns = (

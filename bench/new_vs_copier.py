@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Cold ``osmosis-workspace new`` before/after a change, next to raw ``copier copy``.
+
+    .venv/bin/python bench/new_vs_copier.py --before PKG_PARENT [--reps 5] [--out FILE]
+
+``--before`` names a folder holding a copy of the ``osmosis_workspace`` package from before the
+change (``git archive REV src/osmosis_workspace | tar -x -C DIR``, then ``DIR/src``), put first
+on ``PYTHONPATH``. Each round runs every variant once, interleaved, after one warm-up round, on
+the fixture of ``bench/run.py`` (a git copy of this checkout tagged v1.0.0), in a private HOME.
+Prints a Markdown table (median, min, ratio to raw ``copier copy``) and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import COPIER, NAME, OW, make_fixture, same_tree
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--before", help="folder containing the old osmosis_workspace package")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--out", help="also write the table to this file")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="osmosis-new-bench-"))
+    home = tmp / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n"
+    )
+    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "TMPDIR": str(tmp / "proc-tmp")}
+    for var in (
+        "OSMOSIS_WORKSPACE_TEMPLATE",
+        "COPIER_CACHE_DIR",
+        "PYTHONPATH",
+        "OSMOSIS_WORKSPACE_PERF",
+    ):
+        env.pop(var, None)
+    (tmp / "proc-tmp").mkdir()
+    tpl = make_fixture(tmp)
+    new = [
+        OW,
+        "new",
+        NAME,
+        "--defaults",
+        "--template",
+        str(tpl),
+        "--ref",
+        "v1.0.0",
+        "--set",
+        f"workspace_name={NAME}",
+    ]
+    copier_cmd = [
+        COPIER,
+        "copy",
+        "--trust",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "v1.0.0",
+        "--data",
+        f"workspace_name={NAME}",
+        str(tpl),
+        NAME,
+    ]
+    variants = [
+        ("raw `copier copy --trust --defaults`", copier_cmd, env),
+        (
+            "raw `copier copy` + `git init/add/commit`",
+            [
+                "sh",
+                "-c",
+                " ".join(copier_cmd) + f" && cd {NAME} && git init -q && "
+                "git add -A && git commit -qm start",
+            ],
+            env,
+        ),
+    ]
+    if args.before:
+        variants.append(("`new`, before", new, {**env, "PYTHONPATH": args.before}))
+        variants.append(
+            ("`new --no-git`, before", [*new, "--no-git"], {**env, "PYTHONPATH": args.before})
+        )
+    variants.append(("`new`, after", new, env))
+    variants.append(("`new --no-git`, after", [*new, "--no-git"], env))
+    load_before = os.getloadavg()
+    times: list[list[float]] = [[] for _ in variants]
+    for i in range(args.reps + 1):
+        for k, (label, cmd, run_env) in enumerate(variants):
+            cwd = tmp / f"v{k}" / str(i)
+            cwd.mkdir(parents=True)
+            t0 = time.perf_counter()
+            res = subprocess.run(cmd, cwd=cwd, env=run_env, capture_output=True, text=True)
+            elapsed = time.perf_counter() - t0
+            if res.returncode:
+                raise RuntimeError(f"{label} exited {res.returncode}:\n{res.stderr[-2000:]}")
+            if i:
+                times[k].append(elapsed)
+    load_after = os.getloadavg()
+    base = statistics.median(times[0])
+    rows = ["| Command | Median | Min | vs raw `copier copy` |", "| --- | --- | --- | --- |"]
+    for (label, _cmd, _env), t in zip(variants, times, strict=True):
+        rows.append(
+            f"| {label} | {statistics.median(t):.2f} s | {min(t):.2f} s | "
+            f"{statistics.median(t) / base:.2f}x |"
+        )
+    same = same_tree(tmp / "v0" / "1" / NAME, tmp / f"v{len(variants) - 1}" / "1" / NAME)
+    text = "\n".join(
+        [
+            f"Run {time.strftime('%Y-%m-%dT%H:%M:%S')}, median of {args.reps} after 1 warm-up, "
+            f"interleaved; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after.",
+            "",
+            *rows,
+            "",
+            f"`new --no-git` (after) and raw `copier copy` trees byte-identical: "
+            f"{'yes' if same else 'NO'}.",
+            "",
+        ]
+    )
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,9 +15,27 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import types
 import unicodedata
+from pathlib import Path
 
 from jinja2.ext import Extension
+
+
+def _load_sibling(name: str) -> types.ModuleType:
+    """Execute ``extensions/<name>`` (Copier loads this file by path, not as a package).
+
+    The CLI, which executes this file from a git object, provides ``__template_reader__`` to
+    read the sibling from the same template version.
+    """
+    reader = globals().get("__template_reader__")
+    source = reader(f"extensions/{name}") if reader else None
+    if source is None:
+        source = (Path(__file__).resolve().parent / name).read_text(encoding="utf-8")
+    module = types.ModuleType(f"osmosis_template_{Path(name).stem}")
+    exec(compile(source, f"extensions/{name}", "exec"), module.__dict__)
+    return module
 
 # ---------------------------------------------------------------------------------------------
 # Names
@@ -40,21 +58,51 @@ WINDOWS_RESERVED = frozenset(
 #: ``osmosis rollout init`` reserves ``default`` (it names the placeholder config files).
 RESERVED_ROLLOUT_NAMES = frozenset({"default"})
 
-#: Shapes of credentials people paste by mistake; answers that contain one are refused so that a
-#: key never reaches ``.copier-answers.yml``, a config or a document.
-SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an OpenAI-style API key (sk-...)", re.compile(r"\bsk-[A-Za-z0-9_-]{16,}")),
-    ("an Anthropic API key (sk-ant-...)", re.compile(r"\bsk-ant-[A-Za-z0-9_-]{10,}")),
-    (
-        "a GitHub token",
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
-    ),
-    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{30,}")),
-    ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
-    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
-    ("a private key block", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-)
+#: The credential detector (one table of shapes) lives in ``secrets.py`` beside this file, so
+#: the CLI can load the same table without Jinja.
+_SECRETS = _load_sibling("secrets.py")
+SECRET_PATTERNS = _SECRETS.SECRET_PATTERNS
+secret_problem = _SECRETS.secret_problem
+
+#: Distributions a workspace installs (root ``pyproject.toml``, rollout ``pyproject.toml`` and the
+#: tools that build them). A rollout project with one of these names stands in for the real
+#: package in uv's resolution, so ``uv lock`` fails; compared after PEP 503 normalisation.
+WORKSPACE_DEPENDENCIES = frozenset({
+    "osmosis-ai", "pytest", "httpx", "ruff", "setuptools", "uv", "litellm", "strands-agents",
+    "openai-agents", "openai", "anthropic", "harbor", "pydantic", "wheel", "pip", "hatchling",
+    "pyyaml", "tomlkit", "typer", "rich", "click", "requests", "fastapi", "uvicorn",
+})
+
+
+def _normalised_project(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def collision_problem(value: object, field: str, workspace_name: object = "") -> str:
+    """Why ``value`` would shadow something when it names a rollout, dataset or workspace.
+
+    A dependency of the workspace or the root project (``<workspace>-workspace``) would be
+    replaced by the rollout project in uv's resolution, and a standard-library module name used
+    as a package would hide the real module from every import.
+    """
+    if not isinstance(value, str) or not value:
+        return ""
+    project = _normalised_project(value)
+    if project in WORKSPACE_DEPENDENCIES:
+        return (f"{field} {value!r} is the name of a package the workspace depends on; uv would "
+                "install the rollout in its place. Choose another name")
+    if isinstance(workspace_name, str) and workspace_name and \
+            project == _normalised_project(f"{workspace_name}-workspace"):
+        return (f"{field} {value!r} is the name of the workspace's own root project; choose "
+                "another name")
+    if value.replace("-", "_") in STDLIB_MODULES:
+        return (f"{field} {value!r} is a Python standard-library module; a package of that name "
+                "would hide it. Choose another name")
+    return ""
+
+
+#: Standard-library module names (``sys.stdlib_module_names`` of the Python running Copier).
+STDLIB_MODULES = frozenset(getattr(sys, "stdlib_module_names", ())) - {"__future__"}
 
 
 def _name_problem(value: object, field: str, pattern: re.Pattern[str], rule: str) -> str:
@@ -83,22 +131,32 @@ def slug_problem(value: object, field: str = "name") -> str:
     return _name_problem(value, field, SLUG_RE, rule)
 
 
-def rollout_name_problem(value: object, field: str = "rollout_name") -> str:
-    """Like :func:`slug_problem`, and refuses the names Osmosis reserves."""
+def workspace_name_problem(value: object, field: str = "workspace_name") -> str:
+    """Like :func:`slug_problem`, and refuses names that shadow a package (the starter rollout is
+    named after the workspace)."""
+    return slug_problem(value, field) or collision_problem(value, field)
+
+
+def rollout_name_problem(value: object, field: str = "rollout_name",
+                         workspace_name: object = "") -> str:
+    """Like :func:`slug_problem`, and refuses the names Osmosis reserves or that shadow a
+    package (:func:`collision_problem`)."""
     if problem := slug_problem(value, field):
         return problem
     if value in RESERVED_ROLLOUT_NAMES:
         return f"{field} {value!r} is reserved by Osmosis for placeholder configs; choose another"
-    return ""
+    return collision_problem(value, field, workspace_name)
 
 
-def dataset_name_problem(value: object, field: str = "dataset_name") -> str:
+def dataset_name_problem(value: object, field: str = "dataset_name",
+                         workspace_name: object = "") -> str:
     """Why ``value`` is not a usable platform dataset name (it also names ``data/<name>.jsonl``)."""
     rule = (
         "use lowercase letters, digits, single hyphens or underscores, starting with a letter "
         "(for example 'support-tickets')"
     )
-    return _name_problem(value, field, DATASET_RE, rule)
+    return _name_problem(value, field, DATASET_RE, rule) or collision_problem(
+        value, field, workspace_name)
 
 
 def model_problem(value: object, field: str = "eval_model", *, litellm: bool = True) -> str:
@@ -112,20 +170,6 @@ def model_problem(value: object, field: str = "eval_model", *, litellm: bool = T
     if not pattern.match(value) or ".." in value:
         return f"{field} {value!r} must look like {example!r} (provider/model, no spaces)"
     return secret_problem(value, field)
-
-
-def secret_problem(value: object, field: str) -> str:
-    """Why ``value`` must not be stored: it contains something shaped like a credential."""
-    if not isinstance(value, str):
-        return ""
-    for label, pattern in SECRET_PATTERNS:
-        if pattern.search(value):
-            return (
-                f"{field} contains what looks like {label}. Answers are saved in "
-                ".copier-answers.yml and committed: remove the key, and keep secret values in "
-                ".env or in Osmosis secrets (osmosis secret set NAME)"
-            )
-    return ""
 
 
 def text_problem(value: object, field: str = "task_description", *, required: bool = True) -> str:
@@ -385,6 +429,8 @@ class OsmosisExtension(Extension):
         super().__init__(environment)
         environment.filters.update(
             slug_problem=slug_problem,
+            workspace_name_problem=workspace_name_problem,
+            collision_problem=collision_problem,
             rollout_name_problem=rollout_name_problem,
             dataset_name_problem=dataset_name_problem,
             model_problem=model_problem,

@@ -22,8 +22,11 @@ import unicodedata
 
 #: Characters that render as nothing; removed before matching.
 INVISIBLE = dict.fromkeys(
-    map(ord, "\u00ad\u034f\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063"
-        "\u2064\u206a\u206b\u206c\u206d\u206e\u206f\ufeff"),
+    map(
+        ord,
+        "\u00ad\u034f\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063"
+        "\u2064\u206a\u206b\u206c\u206d\u206e\u206f\ufeff",
+    ),
     None,
 )
 #: Letters that look like ASCII ones (NFKC already folds full-width and other compatibility
@@ -41,25 +44,34 @@ SECRET_NAME = (
     r"(?:[A-Z][A-Z0-9_]*_)?(?:API_KEY|APIKEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|TOKEN|SECRET|"
     r"PASSWORD|PASSWD|CREDENTIALS)"
 )
-_PLACEHOLDER = re.compile(r"^(?:<.*>|\$\{?\w+\}?|\.\.\.+|x{3,}|\*+|your[-_].*|changeme|none|"
-                          r"null|\"\"|'')$", re.IGNORECASE)
+_PLACEHOLDER = re.compile(
+    r"^(?:<.*>|\$\{?\w+\}?|\.\.\.+|x{3,}|\*+|your[-_].*|changeme|none|"
+    r"null|\"\"|'')$",
+    re.IGNORECASE,
+)
 
-#: (what it looks like, pattern). ``(?P<body>...)`` marks a part that must mix letters and digits
-#: (random keys do; English words do not), which keeps prose such as "ask-the-user" out.
+#: (what it looks like, pattern). ``(?P<body>...)`` marks a part that must look random (see
+#: :func:`_random_looking`), which keeps prose such as "ask-the-user" out.
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern))
     for label, pattern in (
-        ("an Anthropic API key (sk-ant-...)",
-         r"sk-ant-(?:[a-z0-9]+-)?(?P<body>[A-Za-z0-9_-]{20,})"),
-        ("an OpenAI-style API key (sk-proj-...)",
-         r"sk-(?:proj|svcacct|admin|or-v1)-(?P<body>[A-Za-z0-9_-]{20,})"),
+        (
+            "an Anthropic API key (sk-ant-...)",
+            r"sk-ant-(?:[a-z0-9]+-)?(?P<body>[A-Za-z0-9_-]{20,})",
+        ),
+        (
+            "an OpenAI-style API key (sk-proj-...)",
+            r"sk-(?:proj|svcacct|admin|or-v1)-(?P<body>[A-Za-z0-9_-]{20,})",
+        ),
         ("an OpenAI-style API key (sk-...)", r"sk-(?P<body>[A-Za-z0-9]{20,})"),
         ("a Groq API key (gsk_...)", r"gsk_(?P<body>[A-Za-z0-9]{20,})"),
         ("an xAI API key (xai-...)", r"xai-(?P<body>[A-Za-z0-9]{20,})"),
         ("a Google API key (AIza...)", r"AIza(?P<body>[0-9A-Za-z_-]{30,})"),
         ("a Hugging Face token (hf_...)", r"hf_(?P<body>[A-Za-z0-9]{30,})"),
-        ("a GitHub token",
-         r"(?:gh[pousr]_(?P<body>[A-Za-z0-9]{20,})|github_pat_[A-Za-z0-9_]{20,})"),
+        (
+            "a GitHub token",
+            r"(?:gh[pousr]_(?P<body>[A-Za-z0-9]{20,})|github_pat_[A-Za-z0-9_]{20,})",
+        ),
         ("a GitLab token (glpat-...)", r"glpat-(?P<body>[A-Za-z0-9_-]{20,})"),
         ("a Slack token (xox?-...)", r"xox[abeoprs]-(?:[0-9]+-)?(?P<body>[A-Za-z0-9-]{10,})"),
         ("a Stripe key", r"(?:sk|rk|pk)_(?:live|test)_(?P<body>[A-Za-z0-9]{16,})"),
@@ -67,18 +79,25 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("a Together AI key (tgp_v1_...)", r"tgp_v1_(?P<body>[A-Za-z0-9_-]{20,})"),
         ("a Replicate token (r8_...)", r"r8_(?P<body>[A-Za-z0-9]{30,})"),
         ("an AWS access key id", r"(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),
-        ("an AWS secret access key",
-         r"(?i:aws_?secret_?access_?key)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+]{30,}"),
-        ("a JSON Web Token (eyJ...)",
-         r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+        (
+            "an AWS secret access key",
+            r"(?i:aws_?secret_?access_?key)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+]{30,}",
+        ),
+        (
+            "a JSON Web Token (eyJ...)",
+            r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        ),
         ("a private key block", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"),
-        ("a URL with a password or token",
-         r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@"),
-        ("a URL with a token parameter",
-         r"[?&#](?i:access_token|token|api_key|apikey|key|secret|password|sig|signature|"
-         r"private_token|auth)=[^&\s#]{6,}"),
-        ("a secret assignment (NAME=value)",
-         rf"(?:^|[\s;\"'{{,])(?:export\s+)?{SECRET_NAME}[\"']?\s*[:=]\s*[\"']?(?P<value>[^\s\"',;}}]{{8,}})"),
+        ("a URL with a password or token", r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@"),
+        (
+            "a URL with a token parameter",
+            r"[?&#](?i:access_token|token|api_key|apikey|key|secret|password|sig|signature|"
+            r"private_token|auth)=[^&\s#]{6,}",
+        ),
+        (
+            "a secret assignment (NAME=value)",
+            rf"(?:^|[\s;\"'{{,])(?:export\s+)?{SECRET_NAME}[\"']?\s*[:=]\s*[\"']?(?P<value>[^\s\"',;}}]{{8,}})",
+        ),
     )
 )
 
@@ -89,10 +108,16 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(INVISIBLE).translate(LOOK_ALIKES)
 
 
+def _random_looking(body: str) -> bool:
+    """Letters mixed with digits, or mixed case, or too long for a word (24+ characters)."""
+    has = [bool(re.search(p, body)) for p in ("[0-9]", "[a-z]", "[A-Z]")]
+    return (has[0] and (has[1] or has[2])) or (has[1] and has[2]) or len(body) >= 24
+
+
 def _counts(match: re.Match[str]) -> bool:
     groups = match.groupdict()
     body = groups.get("body")
-    if body is not None and not (re.search(r"[0-9]", body) and re.search(r"[A-Za-z]", body)):
+    if body is not None and not _random_looking(body):
         return False
     value = groups.get("value")
     return not (value is not None and _PLACEHOLDER.match(value))

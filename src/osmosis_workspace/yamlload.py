@@ -15,12 +15,24 @@ import yaml
 FAST_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class NestingError(yaml.YAMLError):
+    """The document nests lists or mappings too deeply for the loader (a ``RecursionError``
+    inside PyYAML); a ``YAMLError`` so every caller reports it like any other bad YAML."""
+
+    def __init__(self) -> None:
+        super().__init__("nested too deeply to read (hundreds of levels of lists or mappings)")
+
+
 def load_yaml(text: str, loader: Any = FAST_SAFE_LOADER, fallback: Any = yaml.SafeLoader) -> Any:
     """Parse with ``loader``; YAML it rejects is parsed again with the pure-Python ``fallback``,
-    so errors (and their wording, with the offending line) are exactly ``yaml.safe_load``'s."""
+    so errors (and their wording, with the offending line) are exactly ``yaml.safe_load``'s.
+    Too deep a document raises :class:`NestingError` instead of ``RecursionError``."""
     try:
-        return yaml.load(text, Loader=loader)
-    except yaml.YAMLError:
-        if loader is fallback:
-            raise
-        return yaml.load(text, Loader=fallback)
+        try:
+            return yaml.load(text, Loader=loader)
+        except yaml.YAMLError:
+            if loader is fallback:
+                raise
+            return yaml.load(text, Loader=fallback)
+    except RecursionError:
+        raise NestingError() from None

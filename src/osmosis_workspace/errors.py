@@ -29,6 +29,7 @@ ERROR_CODES: dict[str, ExitCode] = {
     "invalid_answers": ExitCode.INVALID_ANSWERS,
     "usage": ExitCode.USAGE,
     "destination_not_empty": ExitCode.REFUSED,
+    "invalid_destination": ExitCode.REFUSED,
     "unsafe_template": ExitCode.REFUSED,
     "not_a_workspace": ExitCode.REFUSED,
     "not_updatable": ExitCode.REFUSED,

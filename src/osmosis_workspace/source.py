@@ -92,6 +92,24 @@ def check_location(location: str) -> None:
         )
 
 
+def check_recorded_source(src: str, answers_file: str) -> None:
+    """Refuse an update whose recorded ``_src_path`` cannot be used, with the real reason.
+
+    A credential is refused as in :func:`check_location`; a local folder that no longer exists
+    (the template checkout moved or was deleted) is named as such, instead of Copier's
+    "only supported in git-tracked templates".
+    """
+    check_location(src)
+    remote = "://" in src or _SCP_RE.match(src) or re.match(r"^g[hl]:", src)
+    if not remote and not Path(src).expanduser().is_dir():
+        raise WorkspaceError(
+            "not_updatable",
+            f"{answers_file} records the template at {src}, a folder that does not exist on "
+            "this machine: clone the template back there, or set _src_path to its current "
+            "location or URL and commit that change",
+        )
+
+
 def _pep440(tag: str):  # type: ignore[no-untyped-def]
     from packaging.version import InvalidVersion, Version
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from .model import CheckContext, Problem
 
+MAX_ANSWERS_BYTES = 1 << 20
+
 
 def check(ctx: CheckContext) -> Iterator[Problem]:
     from ..workspace import DEFAULT_ANSWERS_FILE, answers_path, rollout_answers_files
@@ -40,14 +42,22 @@ def _load(ctx: CheckContext, path: Path) -> Iterator[Problem]:
     """Parse an answers file; yields its problems and returns the mapping (or None)."""
     import yaml
 
-    from ..yamlload import load_yaml  # libyaml, with safe_load's own errors
+    from ..yamlload import NestingError, load_yaml  # libyaml, with safe_load's own errors
 
     rel = ctx.rel(path)
+    if not path.is_file() or path.stat().st_size > MAX_ANSWERS_BYTES:
+        yield Problem(rel, "is not a regular file of at most 1 MB; restore it from git",
+                      "answers")
+        return None
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        yield Problem(rel, f"is not valid YAML ({' '.join(str(exc).split())}); restore it from "
-                           "git, never edit it by hand", "answers")
+        # Never the parser's snippet: an answers file may hold a pasted credential.
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        why = "nested too deeply" if isinstance(exc, NestingError) else "not valid YAML"
+        yield Problem(rel, f"is {why}{where}; restore it from git, never edit it by hand",
+                      "answers", line=mark.line + 1 if mark is not None else None)
         return None
     if not isinstance(data, dict):
         yield Problem(rel, "must be a mapping of answers", "answers")
@@ -84,6 +94,25 @@ def _recorded_source(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
                            "cannot be updated", "answers")
 
 
+def _unknown_version(src: Path, commit: str) -> str:
+    """Why ``_commit`` names no version of the local template repository ``src``, or ``""``.
+
+    ``copier update`` starts from that version; when it is missing (a rewritten history, a
+    hand-edited answers file) every update fails.
+    """
+    from ..gitutil import toplevel
+    from ..source import commit_exists
+
+    repo = toplevel(src)
+    if repo is None or repo.resolve() != src.resolve():
+        return ""  # not a git repository: nothing to look the version up in
+    if commit.startswith("-") or not commit_exists(repo, commit):
+        return (f"_commit names a version that does not exist in the template at {src}: "
+                "`osmosis-workspace update` cannot start from it; restore the answers file "
+                "from git, or set _commit to the template tag the workspace was created from")
+    return ""
+
+
 def _against_template(ctx: CheckContext, rel: str, data: dict[str, Any]) -> Iterator[Problem]:
     from ..errors import WorkspaceError
     from ..questions import TemplateRules, parse_questionnaire, shape_problem
@@ -92,6 +121,9 @@ def _against_template(ctx: CheckContext, rel: str, data: dict[str, Any]) -> Iter
     src, commit = data.get("_src_path"), data.get("_commit")
     if not src or not commit or not Path(str(src)).is_dir():
         ctx.skipped.append(f"{rel}: answers not checked against the template (source not local)")
+        return
+    if problem := _unknown_version(Path(str(src)), str(commit)):
+        yield Problem(rel, problem, "answers")
         return
     try:
         source = resolve(str(src), str(commit))

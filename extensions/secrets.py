@@ -96,7 +96,7 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "a secret assignment (NAME=value)",
-            rf"(?:^|[\s;\"'{{,])(?:export\s+)?{SECRET_NAME}[\"']?\s*[:=]\s*[\"']?(?P<value>[^\s\"',;}}]{{8,}})",
+            rf"(?<![A-Za-z0-9])(?:export\s+)?{SECRET_NAME}[\"']?\s*[:=]\s*[\"']?(?P<value>[^\s\"',;}}]{{8,}})",
         ),
     )
 )

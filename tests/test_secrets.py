@@ -53,8 +53,8 @@ SHAPES: list[tuple[str, str]] = [
     ("aws-access-key", "AK" + "IA" + "Z3Q5X7C9V1B3N5M7"),
     ("aws-session-key", "AS" + "IA" + "Z3Q5X7C9V1B3N5M7"),
     ("aws-secret", "aws_secret_access_key = " + "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + R[:10]),
-    ("jwt-bearer", "Authorization: Bearer ey" + "JhbGciOiJIUzI1NiJ9.ey" + "JzdWIiOiIxMjM0NTY3ODkwIn0."
-     + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+    ("jwt-bearer", "Authorization: Bearer ey" + "JhbGciOiJIUzI1NiJ9.ey"
+     + "JzdWIiOiIxMjM0NTY3ODkwIn0." + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
     ("pem", "-----BEGIN " + "OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n-----END"),
     ("env-openai", "OPENAI_API" + "_KEY=" + "q8w7e6r5t4y3u2i1"),
     ("env-model-secret", "export TOGETHERAI_API" + "_KEY=\"" + "z9x8c7v6b5n4m3l2\""),
@@ -195,7 +195,7 @@ def test_refusal_names_the_question_and_the_shape_not_the_value(template: Path) 
                                      "API key (sk-ant-...).")
 
 
-def test_every_printed_line_is_redacted(tmp_path: Path) -> None:
+def test_every_printed_line_is_redacted(tmp_path: Path, template: Path) -> None:
     """A credential that reaches a message by another path (here: the destination folder's
     name) is printed as [redacted], in human and JSON output, by a real process."""
     key = SHAPES[7][1]
@@ -203,7 +203,8 @@ def test_every_printed_line_is_redacted(tmp_path: Path) -> None:
     cli = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "osmosis-workspace"
     cli = cli if cli.exists() else ROOT / ".venv" / "bin" / "osmosis-workspace"
     for extra in ([], ["--json"]):
-        result = subprocess.run([str(cli), "new", str(tmp_path / key), "--defaults", *extra],
+        result = subprocess.run([str(cli), "new", str(tmp_path / key), "--defaults",
+                                 "--template", str(template), *extra],
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 4
         assert key not in result.stdout + result.stderr

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from .errors import AnswerProblem, WorkspaceError
-from .yamlload import FAST_SAFE_LOADER, load_yaml
+from .yamlload import FAST_SAFE_LOADER, NestingError, load_yaml
 
 _TRUE = {"y", "yes", "t", "true", "on", "1"}
 _FALSE = {"n", "no", "f", "false", "off", "0", ""}
@@ -191,6 +191,9 @@ def load_data_file(path: Path) -> dict[str, Any]:
     text = read_bounded_text(path, MAX_DATA_FILE_BYTES, "--data-file")
     try:
         data = load_yaml(text)
+    except NestingError:
+        raise WorkspaceError("usage", f"--data-file {path} is nested more than {MAX_NESTING} "
+                                      "levels deep") from None
     except yaml.YAMLError as exc:
         raise WorkspaceError("usage", f"--data-file {path} is not valid YAML"
                                       f"{yaml_error_line(exc)} (content not shown)") from None

@@ -146,10 +146,13 @@ _BINARY_SUFFIXES = (".parquet", ".png", ".jpg", ".jpeg", ".gif", ".pdf", ".zip",
 
 def _small(path: Path) -> bool:
     """Updates only merge template files, which are small; big data files are not scanned."""
+    import stat
+
     try:
-        return path.stat().st_size <= MAX_SCANNED_BYTES
+        info = path.stat()  # a link to a device or FIFO is not read (it could never end)
     except OSError:
         return False
+    return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_SCANNED_BYTES
 
 
 def _texty(rel: str) -> bool:

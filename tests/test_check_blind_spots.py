@@ -229,3 +229,16 @@ def test_dataset_import_refuses_duplicate_keys_and_deep_rows(tmp_path: Path) -> 
     assert datasets.dataset_file_problem(str(deep)) == (
         f"dataset_file {deep}: line 1: not valid JSON (nested too deeply to read (hundreds of "
         "levels))")
+
+
+def test_stored_credential_of_a_newer_shape_is_flagged_even_fast(ws: Path) -> None:
+    """The answers file was written by a template whose table lacked Groq keys."""
+    key = "gsk" + "_" + "Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz1Xc3Vb5Nm7"
+    with open(ws / ".copier-answers.yml", "a", encoding="utf-8") as handle:
+        handle.write(f"judge_rubric: 'use {key}'\n")
+    found = problems(ws)
+    assert found == [".copier-answers.yml: judge_rubric contains what looks like a Groq API key "
+                     "(gsk_...). Answers are saved in .copier-answers.yml and committed: remove "
+                     "the key, and keep secret values in .env or in Osmosis secrets (osmosis "
+                     "secret set NAME)"]
+    assert key not in "".join(found)

@@ -209,3 +209,12 @@ def test_every_printed_line_is_redacted(tmp_path: Path, template: Path) -> None:
         assert result.returncode == 4
         assert key not in result.stdout + result.stderr
         assert "[redacted]" in result.stdout + result.stderr
+
+
+def test_api_errors_are_redacted_at_the_source() -> None:
+    """A backend that logs ``str(error)`` or ``to_dict()`` gets the same redaction as the CLI."""
+    key = SHAPES[10][1]
+    error = WorkspaceError("internal", f"unexpected ValueError: bad {key}", paths=(f"x/{key}",),
+                           details={"why": key})
+    assert key not in str(error) + json.dumps(error.to_dict())
+    assert "[redacted]" in error.message

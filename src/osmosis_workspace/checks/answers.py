@@ -3,10 +3,12 @@
 Rollouts added with ``osmosis-workspace add-rollout`` have answers files of their own
 (``.copier-answers.rollout-<name>.yml``): each must be updatable and belong to its rollout.
 
-Full mode also checks each stored answer against the questionnaire of the template version that
-rendered it (``git show <_commit>:copier.yml`` when the source is a local repository): choices,
-and the template's own ``secret_problem`` filter on every text answer. Validators are not re-run
-here: some read files that existed only on the machine that created the workspace.
+Every text answer is scanned with the current credential table (``extensions/secrets.py``, also
+in ``--fast``): it knows more shapes than older template versions did. Full mode also checks
+each stored answer against the questionnaire of the template version that rendered it
+(``git show <_commit>:copier.yml`` when the source is a local repository), and that ``_commit``
+exists there. Validators are not re-run here: some read files that existed only on the machine
+that created the workspace.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
     data = yield from _load(ctx, path)
     if data is not None:
         yield from _recorded_source(ctx.rel(path), data)
+        yield from _stored_secrets(ctx.rel(path), data)
         if not ctx.fast:
             yield from _against_template(ctx, ctx.rel(path), data)
     for name, rollout_file in rollout_answers_files(ctx.root).items():
@@ -81,6 +84,22 @@ def _rollout_answers(ctx: CheckContext, name: str, path: Path) -> Iterator[Probl
                            "back", "answers")
 
 
+def _stored_secrets(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
+    """Every answer holding a credential, by the current table (``extensions/secrets.py``):
+    newer than the template version that wrote the file, and cheap enough for ``--fast``."""
+    from ..redaction import detector
+
+    secret_problem = detector().secret_problem
+    for key, value in data.items():
+        if str(key).startswith("_"):
+            continue
+        texts = value if isinstance(value, list) else [value]
+        found = next((p for t in texts if isinstance(t, str)
+                      and (p := secret_problem(t, str(key)))), "")
+        if found:
+            yield Problem(rel, found, "answers")
+
+
 def _recorded_source(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
     from ..source import credential_problem
 
@@ -115,7 +134,7 @@ def _unknown_version(src: Path, commit: str) -> str:
 
 def _against_template(ctx: CheckContext, rel: str, data: dict[str, Any]) -> Iterator[Problem]:
     from ..errors import WorkspaceError
-    from ..questions import TemplateRules, parse_questionnaire, shape_problem
+    from ..questions import parse_questionnaire, shape_problem
     from ..source import resolve
 
     src, commit = data.get("_src_path"), data.get("_commit")
@@ -134,17 +153,9 @@ def _against_template(ctx: CheckContext, rel: str, data: dict[str, Any]) -> Iter
         ctx.skipped.append(f"{rel}: template version {commit} not readable; answers not checked")
         return
     questionnaire = parse_questionnaire(text)
-    rules = TemplateRules(questionnaire, source.read_file)
     for question in questionnaire.askable:
         if question.name not in data:
             continue
         value = data[question.name]
         if problem := shape_problem(question, value):
             yield Problem(rel, f"{question.name}: {problem}", "answers")
-        texts = value if isinstance(value, list) else [value]
-        for text_value in texts:
-            # the template's Jinja environment (its extensions) is built on the first text
-            if isinstance(text_value, str) and (secret_problem := rules.filter(
-                    "secret_problem")) and (found := secret_problem(text_value, question.name)):
-                yield Problem(rel, found, "answers")
-                break

@@ -232,3 +232,17 @@ def test_update_names_a_missing_template_folder(default_workspace: Path, tmp_pat
         f".copier-answers.yml records the template at {gone}, a folder that does not exist on "
         "this machine: clone the template back there, or set _src_path to its current location "
         "or URL and commit that change")
+
+
+def test_update_reads_a_deeply_nested_answers_file_without_crashing(
+        default_workspace: Path, tmp_path: Path) -> None:
+    ws = committed_copy(default_workspace, tmp_path / "ws")
+    with open(ws / ".copier-answers.yml", "a", encoding="utf-8") as handle:
+        handle.write(f"extra: {'[' * 50_000}{']' * 50_000}\nnote: {KEY}\n")
+    git("commit", "-qam", "deep answers", cwd=ws)
+    result = CliRunner().invoke(typer_app, ["update", str(ws), "--json"])
+    payload = json.loads(result.stdout)
+    assert result.exit_code == 4 and payload["error"]["code"] == "not_updatable"
+    assert payload["error"]["message"] == ("Cannot read .copier-answers.yml: NestingError; "
+                                           "restore it from git")
+    assert KEY not in result.stdout

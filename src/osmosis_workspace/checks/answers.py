@@ -117,15 +117,22 @@ def _unknown_version(src: Path, commit: str) -> str:
     """Why ``_commit`` names no version of the local template repository ``src``, or ``""``.
 
     ``copier update`` starts from that version; when it is missing (a rewritten history, a
-    hand-edited answers file) every update fails.
+    hand-edited answers file) every update fails. A bare commit id while the template has
+    uncommitted changes is let through: Copier records a snapshot commit of them when it renders
+    a dirty checkout directly (such workspaces are already reported as not updatable by
+    ``new``).
     """
-    from ..gitutil import toplevel
+    import re
+
+    from ..gitutil import dirty_paths, toplevel
     from ..source import commit_exists
 
     repo = toplevel(src)
     if repo is None or repo.resolve() != src.resolve():
         return ""  # not a git repository: nothing to look the version up in
     if commit.startswith("-") or not commit_exists(repo, commit):
+        if re.fullmatch(r"[0-9a-f]{7,40}", commit) and dirty_paths(repo):
+            return ""  # Copier's snapshot commit of uncommitted template changes (a dev render)
         return (f"_commit names a version that does not exist in the template at {src}: "
                 "`osmosis-workspace update` cannot start from it; restore the answers file "
                 "from git, or set _commit to the template tag the workspace was created from")

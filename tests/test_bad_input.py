@@ -246,3 +246,14 @@ def test_update_reads_a_deeply_nested_answers_file_without_crashing(
     assert payload["error"]["message"] == ("Cannot read .copier-answers.yml: NestingError; "
                                            "restore it from git")
     assert KEY not in result.stdout
+
+
+def test_deeply_nested_set_value_is_an_answer_problem(template: Path, tmp_path: Path) -> None:
+    deep = "[" * 20_000 + "]" * 20_000
+    result = CliRunner().invoke(typer_app, ["new", str(tmp_path / "ws"), "--defaults", "--json",
+                                            "--template", str(template), "--set",
+                                            f"skills={deep}"])
+    payload = json.loads(result.stdout)
+    assert result.exit_code == 3, result.stdout
+    assert {"question": "skills", "reason": "must be a list of choices"} in \
+        payload["error"]["problems"]

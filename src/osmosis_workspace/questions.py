@@ -152,7 +152,10 @@ def _typed(raw: str, question: Question | None) -> Any:
         return raw
     if question.multiselect:
         if raw.strip().startswith("["):
-            loaded = yaml.safe_load(raw)
+            try:
+                loaded = load_yaml(raw)
+            except yaml.YAMLError:
+                return raw  # reported by validate_answers ("must be a list of choices")
             return loaded if isinstance(loaded, list) else [loaded]
         return [part.strip() for part in raw.split(",") if part.strip()]
     kind = question.type
@@ -169,8 +172,8 @@ def _typed(raw: str, question: Question | None) -> Any:
         if kind == "json":
             return json.loads(raw)
         if kind == "yaml":
-            return yaml.safe_load(raw)
-    except (ValueError, yaml.YAMLError):
+            return load_yaml(raw)
+    except (ValueError, yaml.YAMLError, RecursionError):
         return raw  # reported by validate_answers with the question's name
     return raw
 

@@ -202,13 +202,13 @@ def test_every_printed_line_is_redacted(tmp_path: Path, template: Path) -> None:
     (tmp_path / key).write_text("in the way", encoding="utf-8")
     cli = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "osmosis-workspace"
     cli = cli if cli.exists() else ROOT / ".venv" / "bin" / "osmosis-workspace"
-    for extra in ([], ["--json"]):
-        result = subprocess.run([str(cli), "new", str(tmp_path / key), "--defaults",
-                                 "--template", str(template), *extra],
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 4
-        assert key not in result.stdout + result.stderr
-        assert "[redacted]" in result.stdout + result.stderr
+    args = ["new", str(tmp_path / key), "--defaults", "--template", str(template)]
+    result = subprocess.run([str(cli), *args, "--json"], capture_output=True, text=True,
+                            timeout=120)
+    human = CliRunner().invoke(typer_app, args)
+    assert result.returncode == human.exit_code == 4
+    for printed in (result.stdout + result.stderr, human.output):
+        assert key not in printed and "[redacted]" in printed
 
 
 def test_api_errors_are_redacted_at_the_source() -> None:

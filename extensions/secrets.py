@@ -51,32 +51,33 @@ _PLACEHOLDER = re.compile(
 )
 
 #: (what it looks like, pattern). ``(?P<body>...)`` marks a part that must look random (see
-#: :func:`_random_looking`), which keeps prose such as "ask-the-user" out.
+#: :func:`_random_looking`) where the prefix alone could be prose ("ask-the-user" holds
+#: ``sk-``); distinctive prefixes (``sk-proj-``, ``gsk_``, ``ghp_``...) need no such test.
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern))
     for label, pattern in (
         (
             "an Anthropic API key (sk-ant-...)",
-            r"sk-ant-(?:[a-z0-9]+-)?(?P<body>[A-Za-z0-9_-]{20,})",
+            r"sk-ant-(?:[a-z0-9]+-)?(?:[A-Za-z0-9_-]{20,})",
         ),
         (
             "an OpenAI-style API key (sk-proj-...)",
-            r"sk-(?:proj|svcacct|admin|or-v1)-(?P<body>[A-Za-z0-9_-]{20,})",
+            r"sk-(?:proj|svcacct|admin|or-v1)-(?:[A-Za-z0-9_-]{20,})",
         ),
         ("an OpenAI-style API key (sk-...)", r"sk-(?P<body>[A-Za-z0-9]{20,})"),
-        ("a Groq API key (gsk_...)", r"gsk_(?P<body>[A-Za-z0-9]{20,})"),
-        ("an xAI API key (xai-...)", r"xai-(?P<body>[A-Za-z0-9]{20,})"),
-        ("a Google API key (AIza...)", r"AIza(?P<body>[0-9A-Za-z_-]{30,})"),
-        ("a Hugging Face token (hf_...)", r"hf_(?P<body>[A-Za-z0-9]{30,})"),
+        ("a Groq API key (gsk_...)", r"gsk_(?:[A-Za-z0-9]{20,})"),
+        ("an xAI API key (xai-...)", r"xai-(?:[A-Za-z0-9]{20,})"),
+        ("a Google API key (AIza...)", r"AIza(?:[0-9A-Za-z_-]{30,})"),
+        ("a Hugging Face token (hf_...)", r"hf_(?:[A-Za-z0-9]{30,})"),
         (
             "a GitHub token",
-            r"(?:gh[pousr]_(?P<body>[A-Za-z0-9]{20,})|github_pat_[A-Za-z0-9_]{20,})",
+            r"(?:gh[pousr]_(?:[A-Za-z0-9]{20,})|github_pat_[A-Za-z0-9_]{20,})",
         ),
-        ("a GitLab token (glpat-...)", r"glpat-(?P<body>[A-Za-z0-9_-]{20,})"),
+        ("a GitLab token (glpat-...)", r"glpat-(?:[A-Za-z0-9_-]{20,})"),
         ("a Slack token (xox?-...)", r"xox[abeoprs]-(?:[0-9]+-)?(?P<body>[A-Za-z0-9-]{10,})"),
-        ("a Stripe key", r"(?:sk|rk|pk)_(?:live|test)_(?P<body>[A-Za-z0-9]{16,})"),
+        ("a Stripe key", r"(?:sk|rk|pk)_(?:live|test)_(?:[A-Za-z0-9]{16,})"),
         ("a Fireworks API key (fw_...)", r"fw_(?P<body>[A-Za-z0-9]{20,})"),
-        ("a Together AI key (tgp_v1_...)", r"tgp_v1_(?P<body>[A-Za-z0-9_-]{20,})"),
+        ("a Together AI key (tgp_v1_...)", r"tgp_v1_(?:[A-Za-z0-9_-]{20,})"),
         ("a Replicate token (r8_...)", r"r8_(?P<body>[A-Za-z0-9]{30,})"),
         ("an AWS access key id", r"(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),
         (

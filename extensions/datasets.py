@@ -165,6 +165,10 @@ def _open_checked(path: Path, display: str) -> tuple[BinaryIO, str, os.stat_resu
     if not stat.S_ISREG(info.st_mode):
         raise DatasetError("", "is not a regular file")
     ext = path.suffix.lower().lstrip(".")
+    given = Path(raw).expanduser()
+    if ext not in FORMATS and given.is_symlink():
+        raise DatasetError("", f"is a symbolic link to {path}, which is not a dataset file "
+                               "(.jsonl, .csv or .parquet); give the path of the dataset itself")
     if ext not in FORMATS:
         hint = (" (a .json file holding an array must be converted to JSONL: one object per line)"
                 if ext == "json" else "")
@@ -312,8 +316,22 @@ def _reject_nan(token: str) -> Any:
     raise ValueError(f"{token} is not a JSON number")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members, refusing a key given twice (JSON parsers keep only the last one,
+    silently, so a row would lose data)."""
+    row: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in row:
+            raise ValueError(f"duplicate key {key!r} in one object")
+        row[key] = value
+    return row
+
+
 def _json_loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_nan)
+    try:
+        return json.loads(text, parse_constant=_reject_nan, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise ValueError("nested too deeply to read (hundreds of levels)") from None
 
 
 def _json_problem(exc: Exception) -> str:

@@ -15,9 +15,27 @@ from __future__ import annotations
 
 import json
 import re
+import types
 import unicodedata
+from pathlib import Path
 
 from jinja2.ext import Extension
+
+
+def _load_sibling(name: str) -> types.ModuleType:
+    """Execute ``extensions/<name>`` (Copier loads this file by path, not as a package).
+
+    The CLI, which executes this file from a git object, provides ``__template_reader__`` to
+    read the sibling from the same template version.
+    """
+    reader = globals().get("__template_reader__")
+    source = reader(f"extensions/{name}") if reader else None
+    if source is None:
+        source = (Path(__file__).resolve().parent / name).read_text(encoding="utf-8")
+    module = types.ModuleType(f"osmosis_template_{Path(name).stem}")
+    exec(compile(source, f"extensions/{name}", "exec"), module.__dict__)
+    return module
+
 
 # ---------------------------------------------------------------------------------------------
 # Names
@@ -40,21 +58,15 @@ WINDOWS_RESERVED = frozenset(
 #: ``osmosis rollout init`` reserves ``default`` (it names the placeholder config files).
 RESERVED_ROLLOUT_NAMES = frozenset({"default"})
 
-#: Shapes of credentials people paste by mistake; answers that contain one are refused so that a
-#: key never reaches ``.copier-answers.yml``, a config or a document.
-SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an OpenAI-style API key (sk-...)", re.compile(r"\bsk-[A-Za-z0-9_-]{16,}")),
-    ("an Anthropic API key (sk-ant-...)", re.compile(r"\bsk-ant-[A-Za-z0-9_-]{10,}")),
-    (
-        "a GitHub token",
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
-    ),
-    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{30,}")),
-    ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
-    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
-    ("a private key block", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-)
+#: The credential detector (one table of shapes) lives in ``secrets.py`` beside this file, so
+#: the CLI can load the same table without Jinja.
+_SECRETS = _load_sibling("secrets.py")
+SECRET_PATTERNS = _SECRETS.SECRET_PATTERNS
+secret_problem = _SECRETS.secret_problem
+
+#: Names that would shadow a package (dependencies, the root project, the standard library)
+#: live in ``names.py`` beside this file, which ``check`` loads too.
+collision_problem = _load_sibling("names.py").collision_problem
 
 
 def _name_problem(value: object, field: str, pattern: re.Pattern[str], rule: str) -> str:
@@ -83,22 +95,32 @@ def slug_problem(value: object, field: str = "name") -> str:
     return _name_problem(value, field, SLUG_RE, rule)
 
 
-def rollout_name_problem(value: object, field: str = "rollout_name") -> str:
-    """Like :func:`slug_problem`, and refuses the names Osmosis reserves."""
+def workspace_name_problem(value: object, field: str = "workspace_name") -> str:
+    """Like :func:`slug_problem`, and refuses names that shadow a package (the starter rollout is
+    named after the workspace)."""
+    return slug_problem(value, field) or collision_problem(value, field)
+
+
+def rollout_name_problem(value: object, field: str = "rollout_name",
+                         workspace_name: object = "") -> str:
+    """Like :func:`slug_problem`, and refuses the names Osmosis reserves or that shadow a
+    package (:func:`collision_problem`)."""
     if problem := slug_problem(value, field):
         return problem
     if value in RESERVED_ROLLOUT_NAMES:
         return f"{field} {value!r} is reserved by Osmosis for placeholder configs; choose another"
-    return ""
+    return collision_problem(value, field, workspace_name)
 
 
-def dataset_name_problem(value: object, field: str = "dataset_name") -> str:
+def dataset_name_problem(value: object, field: str = "dataset_name",
+                         workspace_name: object = "") -> str:
     """Why ``value`` is not a usable platform dataset name (it also names ``data/<name>.jsonl``)."""
     rule = (
         "use lowercase letters, digits, single hyphens or underscores, starting with a letter "
         "(for example 'support-tickets')"
     )
-    return _name_problem(value, field, DATASET_RE, rule)
+    return _name_problem(value, field, DATASET_RE, rule) or collision_problem(
+        value, field, workspace_name)
 
 
 def model_problem(value: object, field: str = "eval_model", *, litellm: bool = True) -> str:
@@ -112,20 +134,6 @@ def model_problem(value: object, field: str = "eval_model", *, litellm: bool = T
     if not pattern.match(value) or ".." in value:
         return f"{field} {value!r} must look like {example!r} (provider/model, no spaces)"
     return secret_problem(value, field)
-
-
-def secret_problem(value: object, field: str) -> str:
-    """Why ``value`` must not be stored: it contains something shaped like a credential."""
-    if not isinstance(value, str):
-        return ""
-    for label, pattern in SECRET_PATTERNS:
-        if pattern.search(value):
-            return (
-                f"{field} contains what looks like {label}. Answers are saved in "
-                ".copier-answers.yml and committed: remove the key, and keep secret values in "
-                ".env or in Osmosis secrets (osmosis secret set NAME)"
-            )
-    return ""
 
 
 def text_problem(value: object, field: str = "task_description", *, required: bool = True) -> str:
@@ -385,6 +393,8 @@ class OsmosisExtension(Extension):
         super().__init__(environment)
         environment.filters.update(
             slug_problem=slug_problem,
+            workspace_name_problem=workspace_name_problem,
+            collision_problem=collision_problem,
             rollout_name_problem=rollout_name_problem,
             dataset_name_problem=dataset_name_problem,
             model_problem=model_problem,

@@ -194,6 +194,10 @@ def new(
     The workspace name defaults to DEST's folder name when that is a valid name. On any error
     nothing is left behind.
     """
+    from .questions import load_data_file
+
+    if data_file is not None:  # a bad --data-file is refused before any template work
+        _call("new", json_mode, lambda: load_data_file(data_file))
     from .create import create_workspace, load_rules, name_from_folder
     from .questions import validate_answers
     from .source import resolve

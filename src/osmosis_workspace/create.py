@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,19 @@ def name_from_folder(folder: str) -> str:
 
 
 def check_destination(dest: Path, *, overwrite: bool) -> None:
+    """Refuse a destination the workspace cannot be published to, saying why (exit 4)."""
+    if any(unicodedata.category(ch)[0] == "C" for ch in str(dest)):
+        raise WorkspaceError("invalid_destination", "The destination path contains a control "
+                                                    "character (a newline, tab or escape): "
+                                                    "choose a plain folder name")
+    if dest.is_symlink():
+        state = "a dangling symbolic link" if not dest.exists() else "a symbolic link"
+        raise WorkspaceError("invalid_destination", f"{dest} is {state}: give the real folder "
+                                                    "path (workspaces are not created through "
+                                                    "links)")
+    if blocker := next((p for p in dest.parents if p.exists() and not p.is_dir()), None):
+        raise WorkspaceError("invalid_destination", f"{blocker} is a file, so {dest} cannot be "
+                                                    "created under it: choose another folder")
     if dest.exists() and not dest.is_dir():
         raise WorkspaceError("destination_not_empty", f"{dest} exists and is not a directory")
     if dest.is_dir() and not overwrite:

@@ -29,6 +29,7 @@ ERROR_CODES: dict[str, ExitCode] = {
     "invalid_answers": ExitCode.INVALID_ANSWERS,
     "usage": ExitCode.USAGE,
     "destination_not_empty": ExitCode.REFUSED,
+    "invalid_destination": ExitCode.REFUSED,
     "unsafe_template": ExitCode.REFUSED,
     "not_a_workspace": ExitCode.REFUSED,
     "not_updatable": ExitCode.REFUSED,
@@ -63,6 +64,15 @@ class WorkspaceError(Exception):
     details: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # The one redaction rule (see osmosis_workspace.redaction): whatever reached a message,
+        # a backend logging ``str(error)`` or ``to_dict()`` never logs a credential.
+        from .redaction import redact, redact_tree
+
+        self.message = redact(self.message)
+        self.problems = tuple(AnswerProblem(redact(p.question), redact(p.reason))
+                              for p in self.problems)
+        self.paths = tuple(redact(p) for p in self.paths)
+        self.details = redact_tree(self.details)
         super().__init__(self.message)
 
     def __reduce__(self) -> tuple[Any, ...]:

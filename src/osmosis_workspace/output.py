@@ -4,6 +4,12 @@ With ``--json`` stdout carries exactly one object, success or failure, so a call
 stream; human text goes to stdout for results and stderr for notes, so ``check``'s problem
 lines can be piped.
 
+Redaction: every line and every JSON string (keys too) goes through
+:func:`~osmosis_workspace.redaction.redact` on the way out, so a credential that reached a
+message by any path (a file name, an exception text) is printed as ``[redacted]``. The messages
+themselves quote only what is known to be safe: question names, paths the user gave, row and
+line numbers; never a value read from a user's file.
+
     {"schema_version": 1, "command": "update", "ok": false, "exit_code": 6,
      "result": {...}, "error": null}
 """
@@ -16,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .exit_codes import ExitCode
+from .redaction import redact, redact_tree
 
 SCHEMA_VERSION = 1
 
@@ -27,17 +34,18 @@ def envelope(command: str, code: int, result: dict[str, Any] | None,
 
 
 def emit_json(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+    safe = redact_tree(payload)
+    sys.stdout.write(json.dumps(safe, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
     sys.stdout.flush()
 
 
 def out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
+    sys.stdout.write(redact(line) + "\n")
 
 
 def err(line: str = "") -> None:
     sys.stdout.flush()  # keep the order of interleaved stdout/stderr lines on a terminal
-    sys.stderr.write(line + "\n")
+    sys.stderr.write(redact(line) + "\n")
 
 
 def bullet_list(title: str, items: Iterable[str], *, stream: Any = None) -> None:

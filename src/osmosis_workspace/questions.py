@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from .errors import AnswerProblem, WorkspaceError
-from .yamlload import FAST_SAFE_LOADER, load_yaml
+from .yamlload import FAST_SAFE_LOADER, NestingError, load_yaml
 
 _TRUE = {"y", "yes", "t", "true", "on", "1"}
 _FALSE = {"n", "no", "f", "false", "off", "0", ""}
@@ -225,7 +225,8 @@ def parse_set_options(items: list[str], questionnaire: Questionnaire | None) -> 
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise WorkspaceError("usage", f"--set expects KEY=VALUE, got {item!r}")
+            raise WorkspaceError("usage", f"--set expects KEY=VALUE (argument {len(answers) + 1} "
+                                          "has no '=' or no key; its text is not shown)")
         question = questionnaire.questions.get(key) if questionnaire else None
         answers[key] = _typed(raw, question)
     return answers
@@ -236,7 +237,10 @@ def _typed(raw: str, question: Question | None) -> Any:
         return raw
     if question.multiselect:
         if raw.strip().startswith("["):
-            loaded = yaml.safe_load(raw)
+            try:
+                loaded = load_yaml(raw)
+            except yaml.YAMLError:
+                return raw  # reported by validate_answers ("must be a list of choices")
             return loaded if isinstance(loaded, list) else [loaded]
         return [part.strip() for part in raw.split(",") if part.strip()]
     kind = question.type
@@ -253,23 +257,94 @@ def _typed(raw: str, question: Question | None) -> Any:
         if kind == "json":
             return json.loads(raw)
         if kind == "yaml":
-            return yaml.safe_load(raw)
-    except (ValueError, yaml.YAMLError):
+            return load_yaml(raw)
+    except (ValueError, yaml.YAMLError, RecursionError):
         return raw  # reported by validate_answers with the question's name
     return raw
 
 
+#: ``--data-file`` limits: an answers file is a few kilobytes; anything else was picked by
+#: mistake (a device, a FIFO, a credentials store, a data dump) and is refused unread.
+MAX_DATA_FILE_BYTES = 1 << 20
+MAX_NESTING = 32
+
+
 def load_data_file(path: Path) -> dict[str, Any]:
-    """Answers from a YAML file; ``_``-prefixed keys (a copied answers file) are dropped."""
+    """Answers from a YAML file; ``_``-prefixed keys (a copied answers file) are dropped.
+
+    Only a regular file of at most :data:`MAX_DATA_FILE_BYTES`, nested at most
+    :data:`MAX_NESTING` levels, is read. Errors name the file and line, never its content: a
+    file passed by mistake may be full of credentials.
+    """
+    text = read_bounded_text(path, MAX_DATA_FILE_BYTES, "--data-file")
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise WorkspaceError("usage", f"Cannot read --data-file {path}: {exc}") from exc
+        data = load_yaml(text)
+    except NestingError:
+        raise WorkspaceError("usage", f"--data-file {path} is nested more than {MAX_NESTING} "
+                                      "levels deep") from None
+    except yaml.YAMLError as exc:
+        raise WorkspaceError("usage", f"--data-file {path} is not valid YAML"
+                                      f"{yaml_error_line(exc)} (content not shown)") from None
     if data is None:
         return {}
     if not isinstance(data, Mapping):
         raise WorkspaceError("usage", f"--data-file {path} must hold a mapping of answers")
+    if nesting_depth(data) > MAX_NESTING:
+        raise WorkspaceError("usage", f"--data-file {path} is nested more than {MAX_NESTING} "
+                                      "levels deep")
     return {str(k): v for k, v in data.items() if not str(k).startswith("_")}
+
+
+def read_bounded_text(path: Path, limit: int, label: str) -> str:
+    """UTF-8 text of a regular file of at most ``limit`` bytes, or a ``usage`` error.
+
+    ``stat`` first (a FIFO or device is refused without opening it, which could block), then
+    the opened descriptor is checked again (the path may have been swapped) and at most
+    ``limit + 1`` bytes are read.
+    """
+    import os
+    import stat
+
+    def refuse(why: str) -> WorkspaceError:
+        return WorkspaceError("usage", f"Cannot read {label} {path}: {why}")
+
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse("not a regular file (a folder, device, FIFO or socket)")
+        if info.st_size > limit:
+            raise refuse(f"{info.st_size} bytes; the limit is {limit}")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise refuse("not a regular file")
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise refuse(exc.strerror or type(exc).__name__) from None
+    if len(raw) > limit:
+        raise refuse(f"more than {limit} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise refuse(f"not UTF-8 text (byte {exc.start})") from None
+
+
+def yaml_error_line(exc: BaseException) -> str:
+    """`` at line N`` from a YAML error's position, or ``""``; never the snippet."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return f" at line {mark.line + 1}" if mark is not None else ""
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and mappings nest in ``value`` (iteratively: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping | list | tuple):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, Mapping) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,7 +387,7 @@ class TemplateRules:
             source = self._read_file(rel)
             if source is None:
                 raise LookupError(rel)
-            return getattr(load_module_from_source(rel, source), cls_name)
+            return getattr(load_module_from_source(rel, source, self._read_file), cls_name)
         module_name, _, cls_name = entry.rpartition(".")
         module = __import__(module_name, fromlist=[cls_name])
         return getattr(module, cls_name)
@@ -335,14 +410,20 @@ class TemplateRules:
 _MODULE_CACHE: dict[str, types.ModuleType] = {}
 
 
-def load_module_from_source(rel: str, source: str) -> types.ModuleType:
-    """Execute a template's extension module (same code Copier runs with ``--trust``)."""
+def load_module_from_source(rel: str, source: str, read_file: Any = None) -> types.ModuleType:
+    """Execute a template's extension module (same code Copier runs with ``--trust``).
+
+    ``read_file`` (exposed to the module as ``__template_reader__``) lets it load sibling files
+    of the same template version, e.g. ``extensions/secrets.py``.
+    """
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     if digest in _MODULE_CACHE:
         return _MODULE_CACHE[digest]
     name = f"osmosis_workspace_template_{Path(rel).stem}_{digest}"
     module = types.ModuleType(name)
     module.__file__ = rel
+    if read_file is not None:
+        module.__dict__["__template_reader__"] = read_file
     sys.modules[name] = module  # dataclasses and pickling look modules up by name
     try:
         exec(compile(source, rel, "exec"), module.__dict__)  # trusted template code
@@ -364,7 +445,7 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any],
     problems = _unknown_answers(questionnaire, answers)
     suggested = suggested or {}
     context = _context(questionnaire, {**suggested, **answers}, rules)
-    secret_check = rules.filter("secret_problem") if rules else None
+    secret_check = (rules.filter("secret_problem") if rules else None) or _secret_problem
     for question in questionnaire.askable:
         if question.name not in answers:
             if require and question.name not in suggested and _required(question, context,
@@ -377,10 +458,9 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any],
         except CastError as exc:
             problems.append(AnswerProblem(question.name, str(exc)))
             continue
-        if secret_check is not None and not question.secret:
-            texts = value if isinstance(value, list) else [value]
-            found = next((p for t in texts if isinstance(t, str)
-                          and (p := secret_check(t, question.name))), "")
+        if not question.secret:
+            found = next((p for t in _strings(value)
+                          if (p := secret_check(t, question.name))), "")
             if found:
                 problems.append(AnswerProblem(question.name, found))
                 continue
@@ -402,7 +482,8 @@ def _unknown_answers(questionnaire: Questionnaire,
     for key in answers:
         if key not in known:
             names = ", ".join(q.name for q in questionnaire.askable)
-            problems.append(AnswerProblem(key, f"is not a question of this template ({names})"))
+            problems.append(AnswerProblem(shown_key(key),
+                                          f"is not a question of this template ({names})"))
         elif known[key].computed:
             problems.append(AnswerProblem(key, "is computed by the template and cannot be set"))
     return problems
@@ -428,6 +509,40 @@ def _to_bool_or_none(text: str) -> bool | None:
 
 class CastError(ValueError):
     """An answer Copier would not accept for its question's type (the reason, in our words)."""
+
+
+def _secret_problem(value: str, field: str) -> str:
+    """The detector's verdict when the template has no ``secret_problem`` filter of its own."""
+    from .redaction import detector
+
+    return str(detector().secret_problem(value, field))
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in an answer (keys and values of nested lists and mappings)."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, Mapping):
+            stack.extend(list(item.keys()) + list(item.values()))
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
+_SAFE_KEY = __import__("re").compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+
+
+def shown_key(key: str) -> str:
+    """An unknown answer key as it may be printed: itself when it is a plain identifier that
+    holds no credential, else a placeholder (a mistaken file's keys may be secrets)."""
+    from .redaction import find_secret
+
+    if _SAFE_KEY.match(key) and not find_secret(key):
+        return key
+    return "(an unknown key, not shown)"
 
 
 def shape_problem(question: Question, value: Any) -> str:

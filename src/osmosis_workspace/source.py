@@ -8,7 +8,8 @@ version it rendered (``_commit``); a later ``copier update`` trusts both. So thi
 * picks a *committed* version (latest PEP 440 tag, else the HEAD commit) so ``_commit`` names
   something the source really contains; uncommitted template edits are only used when asked
   for with ``--ref HEAD``, and then the workspace is marked not updatable;
-* refuses sources that would store a credential (``https://user:token@host/...``).
+* refuses sources that would store a credential (``https://user:token@host/...``, a token in
+  any scheme or anywhere in the string) before anything is cloned or cached.
 """
 
 from __future__ import annotations
@@ -66,16 +67,26 @@ def offline_hint(location: str) -> str:
 
 
 def credential_problem(location: str) -> str:
-    """Why ``location`` must not be recorded in an answers file, or ``""`` when it is safe."""
+    """Why ``location`` must not be recorded in an answers file, or ``""`` when it is safe.
+
+    Every scheme counts (``git+https``, ``ssh``, ``file``...): Copier records the string as given
+    and clones it into its cache before anything is rendered. SSH may carry a plain user name
+    (``git@host``, ``ssh://git@host``); any other user info is a token.
+    """
+    from .redaction import find_secret
+
+    if label := find_secret(location):
+        return f"the source contains what looks like {label}"
     scp = _SCP_RE.match(location)
     if scp and "://" not in location:
         return ""  # git@github.com:org/repo.git: a user name, never a secret
     parts = urlsplit(location)
     if parts.scheme and parts.netloc:
-        if parts.password is not None:
+        if parts.password is not None or ":" in (parts.username or ""):
             return "the URL contains a password or token (user:secret@host)"
-        if parts.username and parts.scheme in {"http", "https"}:
-            return "the URL contains user info (token@host); HTTPS tokens must not be stored"
+        if parts.username and not parts.scheme.endswith("ssh"):
+            return (f"the URL contains user info (token@host) in a {parts.scheme}:// URL; "
+                    "tokens must not be stored")
         for key, _value in parse_qsl(parts.query, keep_blank_values=True):
             if SECRET_QUERY_KEYS.search(key):
                 return f"the URL query contains a credential parameter ({key}=...)"
@@ -90,6 +101,24 @@ def check_location(location: str) -> None:
             f"Refusing template source: {problem}. Copier records the source in "
             ".copier-answers.yml, which is committed. Configure git credentials (a credential "
             "helper or SSH key) and pass the plain URL instead.",
+        )
+
+
+def check_recorded_source(src: str, answers_file: str) -> None:
+    """Refuse an update whose recorded ``_src_path`` cannot be used, with the real reason.
+
+    A credential is refused as in :func:`check_location`; a local folder that no longer exists
+    (the template checkout moved or was deleted) is named as such, instead of Copier's
+    "only supported in git-tracked templates".
+    """
+    check_location(src)
+    remote = "://" in src or _SCP_RE.match(src) or re.match(r"^g[hl]:", src)
+    if not remote and not Path(src).expanduser().is_dir():
+        raise WorkspaceError(
+            "not_updatable",
+            f"{answers_file} records the template at {src}, a folder that does not exist on "
+            "this machine: clone the template back there, or set _src_path to its current "
+            "location or URL and commit that change",
         )
 
 

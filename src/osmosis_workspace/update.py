@@ -24,7 +24,7 @@ from . import changes, session, snapshot
 from .errors import WorkspaceError
 from .gitutil import dirty_paths, has_commit, ls_remote_tags, run_git
 from .results import UpdateResult
-from .source import check_location, latest_tag, version_of
+from .source import check_recorded_source, latest_tag, version_of
 from .workspace import locate, read_answers, rollout_answers_files
 
 #: Git identity for the throw-away commits Copier makes in its temporary repositories, so an
@@ -64,7 +64,7 @@ def preconditions(path: str | Path | None,
             f"{answers_file.name} has no {missing}: this workspace was rendered from "
             "uncommitted template files, so there is no recorded version to update from",
         )
-    check_location(str(src))
+    check_recorded_source(str(src), answers_file.name)
     if not has_commit(root):
         raise WorkspaceError("not_updatable", f"{root} has no commit yet: commit it first")
     dirty = dirty_paths(root)

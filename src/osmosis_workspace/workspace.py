@@ -36,10 +36,16 @@ def answers_path(root: Path) -> Path | None:
 def read_answers(path: Path) -> dict[str, Any]:
     import yaml
 
+    from .yamlload import load_yaml  # too deep a file is a YAMLError (NestingError) there
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise WorkspaceError("not_updatable", f"Cannot read {path.name}: {exc}") from exc
+        # The line only, never the parser's snippet: the file may hold a pasted credential.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise WorkspaceError("not_updatable", f"Cannot read {path.name}{where}: "
+                                              f"{type(exc).__name__}; restore it from git") from exc
     if not isinstance(data, dict):
         raise WorkspaceError("not_updatable", f"{path.name} does not hold a mapping of answers")
     return data

@@ -3,10 +3,12 @@
 Rollouts added with ``osmosis-workspace add-rollout`` have answers files of their own
 (``.copier-answers.rollout-<name>.yml``): each must be updatable and belong to its rollout.
 
-Full mode also checks each stored answer against the questionnaire of the template version that
-rendered it (``git show <_commit>:copier.yml`` when the source is a local repository): choices,
-and the template's own ``secret_problem`` filter on every text answer. Validators are not re-run
-here: some read files that existed only on the machine that created the workspace.
+Every text answer is scanned with the current credential table (``extensions/secrets.py``, also
+in ``--fast``): it knows more shapes than older template versions did. Full mode also checks
+each stored answer against the questionnaire of the template version that rendered it
+(``git show <_commit>:copier.yml`` when the source is a local repository), and that ``_commit``
+exists there. Validators are not re-run here: some read files that existed only on the machine
+that created the workspace.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .model import CheckContext, Problem
+
+MAX_ANSWERS_BYTES = 1 << 20
 
 
 def check(ctx: CheckContext) -> Iterator[Problem]:
@@ -29,6 +33,7 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
     data = yield from _load(ctx, path)
     if data is not None:
         yield from _recorded_source(ctx.rel(path), data)
+        yield from _stored_secrets(ctx.rel(path), data)
         if not ctx.fast:
             yield from _against_template(ctx, ctx.rel(path), data)
     for name, rollout_file in rollout_answers_files(ctx.root).items():
@@ -40,14 +45,22 @@ def _load(ctx: CheckContext, path: Path) -> Iterator[Problem]:
     """Parse an answers file; yields its problems and returns the mapping (or None)."""
     import yaml
 
-    from ..yamlload import load_yaml  # libyaml, with safe_load's own errors
+    from ..yamlload import NestingError, load_yaml  # libyaml, with safe_load's own errors
 
     rel = ctx.rel(path)
+    if not path.is_file() or path.stat().st_size > MAX_ANSWERS_BYTES:
+        yield Problem(rel, "is not a regular file of at most 1 MB; restore it from git",
+                      "answers")
+        return None
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        yield Problem(rel, f"is not valid YAML ({' '.join(str(exc).split())}); restore it from "
-                           "git, never edit it by hand", "answers")
+        # Never the parser's snippet: an answers file may hold a pasted credential.
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        why = "nested too deeply" if isinstance(exc, NestingError) else "not valid YAML"
+        yield Problem(rel, f"is {why}{where}; restore it from git, never edit it by hand",
+                      "answers", line=mark.line + 1 if mark is not None else None)
         return None
     if not isinstance(data, dict):
         yield Problem(rel, "must be a mapping of answers", "answers")
@@ -71,6 +84,22 @@ def _rollout_answers(ctx: CheckContext, name: str, path: Path) -> Iterator[Probl
                            "back", "answers")
 
 
+def _stored_secrets(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
+    """Every answer holding a credential, by the current table (``extensions/secrets.py``):
+    newer than the template version that wrote the file, and cheap enough for ``--fast``."""
+    from ..redaction import detector
+
+    secret_problem = detector().secret_problem
+    for key, value in data.items():
+        if str(key).startswith("_"):
+            continue
+        texts = value if isinstance(value, list) else [value]
+        found = next((p for t in texts if isinstance(t, str)
+                      and (p := secret_problem(t, str(key)))), "")
+        if found:
+            yield Problem(rel, found, "answers")
+
+
 def _recorded_source(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
     from ..source import credential_problem
 
@@ -84,14 +113,43 @@ def _recorded_source(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
                            "cannot be updated", "answers")
 
 
+def _unknown_version(src: Path, commit: str) -> str:
+    """Why ``_commit`` names no version of the local template repository ``src``, or ``""``.
+
+    ``copier update`` starts from that version; when it is missing (a rewritten history, a
+    hand-edited answers file) every update fails. A bare commit id while the template has
+    uncommitted changes is let through: Copier records a snapshot commit of them when it renders
+    a dirty checkout directly (such workspaces are already reported as not updatable by
+    ``new``).
+    """
+    import re
+
+    from ..gitutil import dirty_paths, toplevel
+    from ..source import commit_exists
+
+    repo = toplevel(src)
+    if repo is None or repo.resolve() != src.resolve():
+        return ""  # not a git repository: nothing to look the version up in
+    if commit.startswith("-") or not commit_exists(repo, commit):
+        if re.fullmatch(r"[0-9a-f]{7,40}", commit) and dirty_paths(repo):
+            return ""  # Copier's snapshot commit of uncommitted template changes (a dev render)
+        return (f"_commit names a version that does not exist in the template at {src}: "
+                "`osmosis-workspace update` cannot start from it; restore the answers file "
+                "from git, or set _commit to the template tag the workspace was created from")
+    return ""
+
+
 def _against_template(ctx: CheckContext, rel: str, data: dict[str, Any]) -> Iterator[Problem]:
     from ..errors import WorkspaceError
-    from ..questions import TemplateRules, parse_questionnaire, shape_problem
+    from ..questions import parse_questionnaire, shape_problem
     from ..source import resolve
 
     src, commit = data.get("_src_path"), data.get("_commit")
     if not src or not commit or not Path(str(src)).is_dir():
         ctx.skipped.append(f"{rel}: answers not checked against the template (source not local)")
+        return
+    if problem := _unknown_version(Path(str(src)), str(commit)):
+        yield Problem(rel, problem, "answers")
         return
     try:
         source = resolve(str(src), str(commit))
@@ -102,17 +160,9 @@ def _against_template(ctx: CheckContext, rel: str, data: dict[str, Any]) -> Iter
         ctx.skipped.append(f"{rel}: template version {commit} not readable; answers not checked")
         return
     questionnaire = parse_questionnaire(text)
-    rules = TemplateRules(questionnaire, source.read_file)
     for question in questionnaire.askable:
         if question.name not in data:
             continue
         value = data[question.name]
         if problem := shape_problem(question, value):
             yield Problem(rel, f"{question.name}: {problem}", "answers")
-        texts = value if isinstance(value, list) else [value]
-        for text_value in texts:
-            # the template's Jinja environment (its extensions) is built on the first text
-            if isinstance(text_value, str) and (secret_problem := rules.filter(
-                    "secret_problem")) and (found := secret_problem(text_value, question.name)):
-                yield Problem(rel, found, "answers")
-                break

@@ -62,14 +62,28 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
             yield Problem(rel, message, "configs")
 
 
+#: A config is a few kilobytes; a bigger "config" (or a link to a device) is not read.
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    import stat
     import tomllib
 
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError("Cannot read config file: not a regular file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"Config file too large ({info.st_size} bytes; the limit is "
+                              f"{MAX_CONFIG_BYTES})")
         with open(path, "rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Invalid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError("Invalid TOML: nested too deeply to read (hundreds of levels of "
+                          "arrays or tables)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read config file: {exc}") from exc
 

@@ -29,6 +29,9 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 def check(ctx: CheckContext) -> Iterator[Problem]:
     for rel in ctx.under("data", tuple(f".{e}" for e in VALID_EXTENSIONS)):
         path = ctx.root / rel
+        if problem := _not_a_plain_file(ctx, path):
+            yield Problem(rel, problem, "datasets")
+            continue
         if ctx.fast and path.is_file() and path.stat().st_size > FAST_MAX_BYTES:
             ctx.skipped.append(f"{rel}: larger than {FAST_MAX_BYTES >> 20} MB (--fast)")
             continue
@@ -37,6 +40,42 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
             ctx.skipped.append(f"{rel}: {skipped}")
         for error in errors:
             yield Problem(rel, error, "datasets")
+
+
+def _not_a_plain_file(ctx: CheckContext, path: Path) -> str:
+    """Why a dataset is not read at all: a link out of the workspace (every clone lacks it, and
+    it may point at a device or a system file) or not a regular file (a FIFO would block)."""
+    import stat
+
+    try:
+        info = path.stat()
+    except OSError:
+        return ("is a dangling symbolic link: restore the file or delete the link"
+                if path.is_symlink() else "cannot be read")
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(ctx.root.resolve()):
+            return ("is a symbolic link to a file outside the workspace, which clones do not "
+                    "have: copy the dataset into data/ instead of linking it")
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file (a folder, device, FIFO or socket): replace it with the file"
+    return ""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members; a key given twice is an error (parsers keep only the last)."""
+    row: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in row:
+            raise _DuplicateKey(key)
+        row[key] = value
+    return row
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def validate_file(path: Path) -> tuple[list[str], str]:
@@ -149,6 +188,8 @@ def check_metadata(value: Any, location: str, tracker: _TypeTracker) -> list[str
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             return [f"{location}: invalid metadata - not valid JSON ({exc})"]
+        except RecursionError:
+            return [f"{location}: invalid metadata - nested too deeply to read"]
     if not isinstance(value, dict):
         return [f"{location}: invalid metadata - must be a JSON object, got "
                 f"{type(value).__name__}"]
@@ -184,9 +225,15 @@ def validate_jsonl(path: Path) -> list[str]:
                     continue
                 rows += 1
                 try:
-                    obj = json.loads(stripped)
+                    obj = json.loads(stripped, object_pairs_hook=_unique_keys)
                 except json.JSONDecodeError as exc:
                     errors.append(f"Line {number}: invalid JSON - {exc}")
+                except _DuplicateKey as exc:
+                    errors.append(f"Line {number}: duplicate key {exc.key!r} in one object "
+                                  "(JSON readers keep only the last value): remove one")
+                except RecursionError:
+                    errors.append(f"Line {number}: nested too deeply to read (hundreds of "
+                                  "levels of arrays or objects)")
                 else:
                     if not isinstance(obj, dict):
                         errors.append(f"Line {number}: invalid JSONL row - top-level value "

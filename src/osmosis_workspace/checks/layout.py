@@ -33,9 +33,24 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
     for name in AGENT_FILES:
         if not (ctx.root / name).exists():
             yield Problem(name, "missing (osmosis doctor requires it)", "layout")
+    yield from _links(ctx)
     yield from _agents_md(ctx)
     yield from _claude_md(ctx)
     yield from _leftovers(ctx)
+
+
+#: Paths ``osmosis doctor --fix`` refuses to work through when they are symbolic links (and
+#: that Windows checkouts turn into text files).
+NO_LINKS = ("AGENTS.md", "configs", "configs/AGENTS.md", "rollouts", "data")
+
+
+def _links(ctx: CheckContext) -> Iterator[Problem]:
+    for name in NO_LINKS:
+        if (ctx.root / name).is_symlink():
+            kind = "file" if "." in name else "folder"
+            yield Problem(name, f"is a symbolic link: make it a regular {kind} (`osmosis doctor "
+                                "--fix` refuses links, and Windows checkouts turn them into "
+                                "text files)", "layout")
 
 
 def _git(ctx: CheckContext) -> Iterator[Problem]:
@@ -131,10 +146,13 @@ _BINARY_SUFFIXES = (".parquet", ".png", ".jpg", ".jpeg", ".gif", ".pdf", ".zip",
 
 def _small(path: Path) -> bool:
     """Updates only merge template files, which are small; big data files are not scanned."""
+    import stat
+
     try:
-        return path.stat().st_size <= MAX_SCANNED_BYTES
+        info = path.stat()  # a link to a device or FIFO is not read (it could never end)
     except OSError:
         return False
+    return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_SCANNED_BYTES
 
 
 def _texty(rel: str) -> bool:

@@ -40,6 +40,10 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
         rel = ctx.rel(entry)
         if entry.is_symlink() and not entry.exists():
             yield Problem(rel, f"dangling link to {os.readlink(entry)}", "skills")
+        elif entry.is_symlink():
+            yield Problem(rel, "is a symbolic link: a skill must be a real folder in "
+                               f"{SKILLS} (links break in clones); replace the link with the "
+                               "folder itself", "skills")
         elif entry.is_dir():
             names.append(entry.name)
             yield from _skill(ctx, entry)
@@ -227,7 +231,11 @@ def _claude_view(ctx: CheckContext, names: list[str]) -> Iterator[Problem]:
     if not ctx.fast:
         yield from _committed_as_file(ctx)
     if view.is_symlink():
-        if not view.exists():
+        if os.path.isabs(os.readlink(view)):
+            yield Problem(CLAUDE_SKILLS, f"is an absolute link ({os.readlink(view)}), which "
+                                         "breaks in every other clone: run `rm .claude/skills && "
+                                         f"ln -s ../{SKILLS} .claude/skills`", "skills")
+        elif not view.exists():
             yield Problem(CLAUDE_SKILLS, f"dangling link to {os.readlink(view)}", "skills")
         elif view.resolve() != target:
             yield Problem(CLAUDE_SKILLS, f"links to {os.readlink(view)}, not to ../{SKILLS}",
@@ -244,7 +252,10 @@ def _claude_view(ctx: CheckContext, names: list[str]) -> Iterator[Problem]:
     for entry in sorted(view.iterdir()):
         rel = ctx.rel(entry)
         if entry.is_symlink():
-            if not entry.exists():
+            if os.path.isabs(os.readlink(entry)):
+                yield Problem(rel, f"is an absolute link ({os.readlink(entry)}), which breaks in "
+                                   f"every other clone: link it to {_link_target(rel)}", "skills")
+            elif not entry.exists():
                 yield Problem(rel, f"dangling link to {os.readlink(entry)}", "skills")
             elif entry.resolve() != (target / entry.name).resolve():
                 yield Problem(rel, f"links to {os.readlink(entry)}, not to its skill in "

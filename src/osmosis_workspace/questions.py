@@ -570,8 +570,8 @@ def cast_value(question: Question, value: Any) -> Any:
         return cast
     if isinstance(value, str):
         try:
-            value = yaml.safe_load(value)
-        except yaml.YAMLError:
+            value = load_yaml(value, yaml.SafeLoader)
+        except (yaml.YAMLError, RecursionError):  # too deep: NestingError (a YAMLError)
             value = None
     if not isinstance(value, list):
         raise CastError("must be a list of choices")
@@ -605,7 +605,7 @@ def _cast(question: Question, value: Any) -> Any:
             return str(value)
         if not isinstance(value, str):
             return value  # json/yaml: already data
-        return json.loads(value) if kind == "json" else yaml.safe_load(value)
+        return json.loads(value) if kind == "json" else load_yaml(value, yaml.SafeLoader)
     except (TypeError, AttributeError, ValueError, yaml.YAMLError, RecursionError) as exc:
         raise CastError(_TYPE_PROBLEM[kind]) from exc
 

@@ -74,7 +74,7 @@ def add_rollout(
     request = _Request(dict(answers or {}), template, ref, commit, git_identity, cache_dir,
                        private_cache)
     root, _answers = locate(path)
-    with oplock.held(root, f"add-rollout {name}"):
+    with oplock.held(root, f"add-rollout {name}", take_stale=_is_retry(root, name)):
         stops.point("add-rollout.locked")
         notes = _retry_cleanup(root, name)
         result = _add_locked(root, name, request)
@@ -204,6 +204,13 @@ def _apply(root: Path, render_dir: Path, files: list[str],
         raise
     journal.clear(root)
     return commit_sha
+
+
+def _is_retry(root: Path, name: str) -> bool:
+    """The journal records an interrupted add-rollout of this same rollout."""
+    entry = journal.read(root) or {}
+    return entry.get("operation") == "add-rollout" and \
+        (entry.get("details") or {}).get("name") == name
 
 
 def _retry_cleanup(root: Path, name: str) -> tuple[str, ...]:

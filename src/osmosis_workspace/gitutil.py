@@ -18,7 +18,10 @@ FALLBACK_IDENTITY = ("osmosis-workspace", "osmosis-workspace@users.noreply.local
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    """The environment of every git call. ``GIT_OPTIONAL_LOCKS=0`` stops read-only commands
+    (``git status``) from rewriting the index to refresh its stat data: looking at a workspace
+    must leave its index byte for byte as it was."""
+    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
     env.update(extra or {})
     return env
 

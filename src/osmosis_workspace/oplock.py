@@ -99,7 +99,14 @@ def is_stale(holder: Holder) -> bool:
 
 
 def _locked_error(root: Path, holder: Holder) -> WorkspaceError:
+    """Why the lock cannot be taken: a live holder, an interrupted operation (a journal and
+    a dead holder), or a stale lock with nothing to undo."""
+    from . import journal
+
     details = {k: v for k, v in asdict(holder).items() if k != "token"}
+    entry = journal.read(root) if is_stale(holder) else None
+    if entry is not None:
+        return journal.interrupted_error(root, entry)
     if is_stale(holder):
         return WorkspaceError(
             "locked",
@@ -129,9 +136,11 @@ def _try_create(path: Path, holder: Holder) -> bool:
 
 @contextlib.contextmanager
 def held(root: Path, command: str, *, take_stale: bool = False) -> Iterator[Holder]:
-    """Hold the workspace's lock for the body; raise ``locked`` (exit 4) when someone has it.
+    """Hold the workspace's lock for the body; raise ``locked`` (exit 4) when someone has it
+    (``interrupted`` when its holder died with a journal open).
 
-    ``take_stale`` replaces a stale lock (``update --abort`` only).
+    ``take_stale`` replaces a stale lock: ``update --abort``, and the retry of an interrupted
+    ``add-rollout``, which both exist to clean up after the dead holder.
     """
     me = _me(command)
     path = state_dir(root, create=True) / LOCK_NAME

@@ -7,6 +7,9 @@ not restore are saved here besides the commit id:
 
 * the index file itself, byte for byte (flags such as assume-unchanged/skip-worktree, stat
   data, everything), written back last;
+* the working-tree files of index entries flagged assume-unchanged or skip-worktree: their
+  edits are invisible to ``git status`` and ``git reset --hard`` would overwrite them (the
+  update itself never writes them: the preflight refuses);
 * ignored files, which git never restores: small ones (``.env``, local settings) are copied
   aside with their mode (links as links), and ignored paths that did not exist before are
   deleted. Ignored directories that already existed (``.venv``, ``.osmosis``) are never written
@@ -37,7 +40,7 @@ class Snapshot:
     head: str
     index: bytes
     ignored: set[str] = field(default_factory=set)
-    #: ignored path -> (st_mode, bytes); for a link the bytes are its target
+    #: ignored or flagged path -> (st_mode, bytes); for a link the bytes are its target
     backups: dict[str, tuple[int, bytes]] = field(default_factory=dict)
 
 
@@ -51,6 +54,12 @@ def _ignored(repo: Path) -> set[str]:
     return {p for p in out.split("\0") if p}
 
 
+def _flagged(repo: Path) -> list[str]:
+    """Index entries flagged assume-unchanged (lowercase tag) or skip-worktree (``S``)."""
+    out = git_out(["ls-files", "-v", "-z"], repo)
+    return [e[2:] for e in out.split("\0") if len(e) > 2 and (e[0].islower() or e[0] == "S")]
+
+
 def take(repo: Path) -> Snapshot:
     index = index_path(repo)
     snap = Snapshot(
@@ -58,13 +67,14 @@ def take(repo: Path) -> Snapshot:
         index=index.read_bytes() if index.is_file() else b"",
         ignored=_ignored(repo),
     )
-    for rel in snap.ignored:
+    flagged = set(_flagged(repo))
+    for rel in [*snap.ignored, *flagged]:
         path = repo / rel
         if rel.endswith("/"):
             continue
         if path.is_symlink():
             snap.backups[rel] = (stat.S_IFLNK | 0o777, os.readlink(path).encode())
-        elif path.is_file() and path.stat().st_size <= MAX_BACKUP_BYTES:
+        elif path.is_file() and (rel in flagged or path.stat().st_size <= MAX_BACKUP_BYTES):
             snap.backups[rel] = (path.stat().st_mode, path.read_bytes())
     return snap
 

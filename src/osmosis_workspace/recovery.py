@@ -57,8 +57,15 @@ def abort_operation(path: str | os.PathLike[str] | None = None) -> AbortResult:
         if entry is None:
             return AbortResult(root, None, message="Nothing to abort: no interrupted operation "
                                                    "is recorded for this workspace.")
+        if entry.get("operation") == "add-rollout" and add_rollout_completed(root, entry):
+            journal.clear(root)
+            return AbortResult(root, "add-rollout", message=(
+                f"The interrupted {journal.describe(entry)} had already committed its work: "
+                "nothing to undo (its journal was cleared). To drop the rollout, revert that "
+                "commit."))
         if entry.get("operation") == "add-rollout":
             undone, left = undo_add_rollout(root, entry)
+            (root / f".pyproject.toml.{entry.get('pid')}.tmp").unlink(missing_ok=True)
         elif entry.get("operation") == "update":
             snapshot.restore(root, journal.load_snapshot(root))
             undone, left = ("the working tree, the index and the ignored files",), ()

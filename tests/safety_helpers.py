@@ -75,6 +75,35 @@ def private_files_repo(factory: pytest.TempPathFactory, repo: TemplateRepo) -> T
     return shared("private-files-repo", build)
 
 
+TINY_COPIER_YML = "_subdirectory: template\nname:\n  type: str\n  default: tiny\n"
+
+
+def tiny_template(factory: pytest.TempPathFactory) -> TemplateRepo:
+    """The smallest real template with two releases (built once per session): v2 edits
+    README.md, deletes OLD.md and adds docs/NEW.md; it ignores .env like the real one."""
+
+    def build() -> TemplateRepo:
+        root = factory.mktemp("tiny-template") / "tiny-template"
+        tpl = root / "template"
+        tpl.mkdir(parents=True)
+        (root / "copier.yml").write_text(TINY_COPIER_YML)
+        (tpl / "{{_copier_conf.answers_file}}.jinja").write_text(
+            "{{ _copier_answers | to_nice_yaml -}}\n")
+        (tpl / ".gitignore").write_text(".env\n")
+        (tpl / "README.md.jinja").write_text("# {{ name }}\n")
+        (tpl / "OLD.md").write_text("retired in v2\n")
+        git("init", "-q", "-b", "main", cwd=root)
+        commit_all(root, "v1", V1)
+        (tpl / "README.md.jinja").write_text("# {{ name }}\n\nA second paragraph in v2.\n")
+        (tpl / "OLD.md").unlink()
+        (tpl / "docs").mkdir()
+        (tpl / "docs" / "NEW.md").write_text("arrived in v2\n")
+        commit_all(root, "v2", V2)
+        return TemplateRepo(root)
+
+    return shared("tiny-template", build)
+
+
 def small_workspace(factory: pytest.TempPathFactory, repo: TemplateRepo,
                     version: str = V1) -> Path:
     """A committed workspace without examples, created once per session per template/version."""
@@ -89,4 +118,4 @@ def small_workspace(factory: pytest.TempPathFactory, repo: TemplateRepo,
 
 
 __all__ = ["SMALL", "V1", "V2", "V3", "full_state", "private_files_repo", "small_workspace",
-           "stop_env"]
+           "stop_env", "tiny_template"]

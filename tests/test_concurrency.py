@@ -87,28 +87,7 @@ def test_threads_in_one_process_are_serialised_and_succeed(tmp_path: Path,
 # Several operations on ONE workspace at once: the workspace lock (osmosis_workspace.oplock)
 # ---------------------------------------------------------------------------------------------
 
-TINY_COPIER_YML = "_subdirectory: template\nname:\n  type: str\n  default: tiny\n"
 RACE_ROUNDS = 20
-
-
-def _tiny_template(root: Path) -> Path:
-    """The smallest real template with two releases: v2 edits, adds and deletes a file."""
-    from workspace_api_helpers import commit_all
-
-    tpl = root / "template"
-    tpl.mkdir(parents=True)
-    (root / "copier.yml").write_text(TINY_COPIER_YML)
-    (tpl / "{{_copier_conf.answers_file}}.jinja").write_text(
-        "{{ _copier_answers | to_nice_yaml -}}\n")
-    (tpl / "README.md.jinja").write_text("# {{ name }}\n")
-    (tpl / "OLD.md").write_text("retired in v2\n")
-    git("init", "-q", "-b", "main", cwd=root)
-    commit_all(root, "v1", "v1.0.0")
-    (tpl / "README.md.jinja").write_text("# {{ name }}\n\nNow with a second paragraph.\n")
-    (tpl / "OLD.md").unlink()
-    (tpl / "NEW.md").write_text("arrived in v2\n")
-    commit_all(root, "v2", "v2.0.0")
-    return root
 
 
 def _race(ws: Path, tmp: Path, commands: list[tuple[float, list[str]]]) -> list[dict]:
@@ -162,13 +141,17 @@ def copy_ws(src: Path, dest: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_racing_updates_end_with_one_success_and_clean_refusals(tmp_path: Path) -> None:
-    """20 rounds of 2-4 `update` processes started at random offsets on one workspace."""
+def test_racing_updates_end_with_one_success_and_clean_refusals(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """20 rounds of 2-4 `update` processes started at random offsets on one workspace (the
+    smallest real template: the race is about the lock, not the template)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    template = _tiny_template(tmp_path / "tiny-template")
+    from safety_helpers import tiny_template
+
+    template = tiny_template(tmp_path_factory)
     base = tmp_path / "base" / "tiny"
-    create_workspace(base, {}, template=str(template), ref="v1.0.0")
+    create_workspace(base, {}, template=template.location, ref="v1.0.0")
     reference = copy_ws(base, tmp_path / "reference" / "tiny")
     from osmosis_workspace.api import update_workspace
 

@@ -232,3 +232,18 @@ def test_stale_lock_is_reported_with_how_to_clear_it(v2_ws: Path) -> None:
     abort = run_entry_point("update", "--abort", cwd=v2_ws)
     assert abort.returncode == ExitCode.OK, abort.stderr
     assert "Nothing to abort" in abort.stdout and not lock.exists()
+
+
+def test_check_reports_a_half_added_rollout_left_without_journal(v2_ws: Path) -> None:
+    """An add-rollout interrupted by a version without journal: untracked leftovers."""
+    from osmosis_workspace.checks import check_workspace
+
+    (v2_ws / ".copier-answers.rollout-ghost.yml").write_text(
+        (v2_ws / ".copier-answers.yml").read_text())
+    (v2_ws / "rollouts" / "ghost").mkdir()
+    (v2_ws / "rollouts" / "ghost" / "main.py").write_text("# half\n")
+    report = check_workspace(v2_ws)
+    found = [p for p in report.problems if p.check == "operations"]
+    assert len(found) == 1 and found[0].file == ".copier-answers.rollout-ghost.yml"
+    assert "half-added" in found[0].message and "configs/eval/ghost.toml" in found[0].message
+    assert "add-rollout ghost" in found[0].message

@@ -87,7 +87,9 @@ def test_threads_in_one_process_are_serialised_and_succeed(tmp_path: Path,
 # Several operations on ONE workspace at once: the workspace lock (osmosis_workspace.oplock)
 # ---------------------------------------------------------------------------------------------
 
-RACE_ROUNDS = 20
+#: Update rounds; with the add-rollout rounds below, 20 races in all.
+RACE_ROUNDS = 16
+ROLLOUT_ROUNDS = 4
 
 
 def _race(ws: Path, tmp: Path, commands: list[tuple[float, list[str]]]) -> list[dict]:
@@ -143,7 +145,7 @@ def copy_ws(src: Path, dest: Path) -> Path:
 @pytest.mark.slow
 def test_racing_updates_end_with_one_success_and_clean_refusals(
         tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """20 rounds of 2-4 `update` processes started at random offsets on one workspace (the
+    """16 rounds of 2-4 `update` processes started at random offsets on one workspace (the
     smallest real template: the race is about the lock, not the template)."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -196,11 +198,12 @@ def test_racing_add_rollouts_never_leave_a_half_added_rollout(
     from safety_helpers import small_workspace
 
     base = small_workspace(tmp_path_factory, repo, V2)
-    works = [tmp_path / f"round-{i}" for i in range(4)]
+    works = [tmp_path / f"round-{i}" for i in range(ROLLOUT_ROUNDS)]
     for work in works:
         work.mkdir()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        rounds = list(pool.map(_rollout_round, range(4), [base] * 4, works))
+        rounds = list(pool.map(_rollout_round, range(ROLLOUT_ROUNDS), [base] * ROLLOUT_ROUNDS,
+                               works))
     for index, got in enumerate(rounds):
         ws, results = got["ws"], got["results"]
         assert got["status"] == "" and got["clean_state"], (index, got["status"])

@@ -9,8 +9,9 @@ hooks ``Worker._render_template`` for the duration of one update: when the worke
 render into the workspace, it first walks the template and renders the *names* only (no file
 contents; the names are needed anyway and the compiled templates are cached), adds the paths the
 old render had and the new one drops, and hands both lists to a check that may refuse. A
-refusal raises before the first byte is written into the workspace. This costs one pass over
-path names instead of a second full render.
+refusal raises before the first byte is written into the workspace. Copier's own pass then
+reuses the rendered names, so the preflight costs almost nothing over the update itself
+(instead of a second full render).
 
 A path is protected (the update is refused, every such path listed) when it is:
 
@@ -114,19 +115,22 @@ def _linked_parent(root: Path, rel: str) -> str | None:
     return None
 
 
-def _plan(worker: Any, dest: Path, old: set[str]) -> Plan:
-    """The paths ``worker`` will render into ``dest``: names only, no contents."""
+def _plan(worker: Any, dest: Path, old: set[str]) -> tuple[Plan, dict[Path, list[Any]]]:
+    """The paths ``worker`` will render into ``dest`` (names only, no contents), and the
+    rendered names of every template entry, which Copier's own pass then reuses."""
     from copier._tools import scantree
 
     preserve = worker.template.preserve_symlinks
     base = Path(worker.template_copy_root)
+    names: dict[Path, list[Any]] = {}
     written: list[str] = []
     rendered: list[str] = []
     for entry in scantree(str(base), not preserve):
-        is_link = entry.is_symlink() and preserve
-        if not is_link and entry.is_dir(follow_symlinks=not preserve):
+        relpath = Path(entry.path).relative_to(base)
+        names[relpath] = list(worker._render_path(relpath))
+        if not (entry.is_symlink() and preserve) and entry.is_dir(follow_symlinks=not preserve):
             continue
-        for dst_rel, _ctx in worker._render_path(Path(entry.path).relative_to(base)):
+        for dst_rel, _ctx in names[relpath]:
             rel = Path(dst_rel).as_posix()
             rendered.append(rel)
             if worker.match_exclude(Path(rel)):
@@ -135,7 +139,23 @@ def _plan(worker: Any, dest: Path, old: set[str]) -> Plan:
                 continue
             written.append(rel)
     deleted = sorted(old - set(written) - set(rendered))
-    return Plan(tuple(sorted(set(written))), tuple(deleted), tuple(sorted(set(rendered))))
+    plan = Plan(tuple(sorted(set(written))), tuple(deleted), tuple(sorted(set(rendered))))
+    return plan, names
+
+
+def _reuse_names(worker: Any, names: dict[Path, list[Any]]) -> bool:
+    """Let Copier's own pass take the names the plan rendered (each is rendered once)."""
+    original = worker._render_path
+
+    def _render_path(relpath: Path) -> Any:
+        found = names.get(relpath)
+        return iter(found) if found is not None else original(relpath)
+
+    try:
+        worker._render_path = _render_path
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _listing(folder: Path) -> set[str]:
@@ -169,8 +189,14 @@ def guarded(root: Path, check: Callable[[Plan], None]) -> Iterator[None]:
                 old.update(_listing(dest))
                 seen_old = True
             return
-        check(_plan(self, dest, old))
-        original(self)
+        plan, names = _plan(self, dest, old)
+        check(plan)
+        reused = _reuse_names(self, names)
+        try:
+            original(self)
+        finally:
+            if reused:
+                self.__dict__.pop("_render_path", None)
         stops.point("update.copier-rendered")
 
     _main.Worker._render_template = _render_template

@@ -22,8 +22,7 @@ V3 = "v3.0.0"
 #: A workspace without the worked examples: fewer files, so updates run faster.
 SMALL = {**DEFAULT_ANSWERS, "include_examples": False}
 #: What v3 of the private-files template ships besides v2.
-V3_FILES = {".env": "OPENAI_API_KEY=\n", ".osmosis/notes.md": "# Notes\n",
-            "TODO.md": "# To do\n"}
+V3_FILES = {".env": "OPENAI_API_KEY=\n", ".osmosis/notes.md": "# Notes\n", "TODO.md": "# To do\n"}
 
 
 def full_state(root: Path) -> dict[str, Any]:
@@ -88,7 +87,8 @@ def tiny_template(factory: pytest.TempPathFactory) -> TemplateRepo:
         tpl.mkdir(parents=True)
         (root / "copier.yml").write_text(TINY_COPIER_YML)
         (tpl / "{{_copier_conf.answers_file}}.jinja").write_text(
-            "{{ _copier_answers | to_nice_yaml -}}\n")
+            "{{ _copier_answers | to_nice_yaml -}}\n"
+        )
         (tpl / ".gitignore").write_text(".env\n")
         (tpl / "README.md.jinja").write_text("# {{ name }}\n")
         (tpl / "OLD.md").write_text("retired in v2\n")
@@ -104,8 +104,7 @@ def tiny_template(factory: pytest.TempPathFactory) -> TemplateRepo:
     return shared("tiny-template", build)
 
 
-def small_workspace(factory: pytest.TempPathFactory, repo: TemplateRepo,
-                    version: str = V1) -> Path:
+def small_workspace(factory: pytest.TempPathFactory, repo: TemplateRepo, version: str = V1) -> Path:
     """A committed workspace without examples, created once per session per template/version."""
     from osmosis_workspace.api import create_workspace
 
@@ -117,5 +116,14 @@ def small_workspace(factory: pytest.TempPathFactory, repo: TemplateRepo,
     return shared(f"small-{repo.location}-{version}", build)
 
 
-__all__ = ["SMALL", "V1", "V2", "V3", "full_state", "private_files_repo", "small_workspace",
-           "stop_env", "tiny_template"]
+__all__ = [
+    "SMALL",
+    "V1",
+    "V2",
+    "V3",
+    "full_state",
+    "private_files_repo",
+    "small_workspace",
+    "stop_env",
+    "tiny_template",
+]

@@ -36,21 +36,36 @@ CLI = str(Path(sys.executable).with_name("osmosis-workspace"))
 SECRET = b"OPENAI_API_KEY=sk-local-only\n"
 HIDDEN_EDIT = b"an edit git status does not show\n"
 #: Phases after which a journal exists (the tree may be half-written).
-UPDATE_JOURNALED = ("update.journal-written", "update.copier-rendered", "update.copier-done",
-                    "update.final")
+UPDATE_JOURNALED = (
+    "update.journal-written",
+    "update.copier-rendered",
+    "update.copier-done",
+    "update.final",
+)
 UPDATE_PHASES = ("update.locked", *UPDATE_JOURNALED, "update.journal-cleared")
-ROLLOUT_JOURNALED = ("add-rollout.journal-written", "add-rollout.placing",
-                     "add-rollout.placed", "add-rollout.registered")
+ROLLOUT_JOURNALED = (
+    "add-rollout.journal-written",
+    "add-rollout.placing",
+    "add-rollout.placed",
+    "add-rollout.registered",
+)
 ROLLOUT_PHASES = ("add-rollout.locked", *ROLLOUT_JOURNALED, "add-rollout.final")
 WORKERS = 3
 
 
-def cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
-        tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, tmp: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     extra = {**(env or {}), **({"TMPDIR": str(tmp)} if tmp else {})}
-    return subprocess.run([CLI, *args], cwd=cwd, env={**os.environ, **extra},
-                          capture_output=True, text=True, timeout=600,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [CLI, *args],
+        cwd=cwd,
+        env={**os.environ, **extra},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def prepared(src: Path, dest: Path) -> Path:
@@ -69,9 +84,11 @@ def prepared(src: Path, dest: Path) -> Path:
 
 def outcome(ws: Path) -> dict[str, Any]:
     """What a finished operation leaves: every file (with mode), and git's view of it."""
-    return {"tree": full_state(ws)["tree"],
-            "status": git("status", "--porcelain", "--untracked-files=all", cwd=ws).stdout,
-            "committed": git("show", "--name-only", "--format=%s", "HEAD", cwd=ws).stdout}
+    return {
+        "tree": full_state(ws)["tree"],
+        "status": git("status", "--porcelain", "--untracked-files=all", cwd=ws).stdout,
+        "committed": git("show", "--name-only", "--format=%s", "HEAD", cwd=ws).stdout,
+    }
 
 
 def killed(proc: subprocess.CompletedProcess[str]) -> bool:
@@ -94,10 +111,13 @@ def reports_interruption(ws: Path, journaled: bool, other: tuple[str, ...]) -> d
     also_error = json.loads(also.stdout)["error"] if also.stdout.strip() else {}
     text = check.stdout + check.stderr + update.stdout + update.stderr + also.stdout
     return {
-        "check_exit": check.returncode, "update_exit": update.returncode,
-        "code": error.get("code"), "other": (also.returncode, (also_error or {}).get("code")),
+        "check_exit": check.returncode,
+        "update_exit": update.returncode,
+        "code": error.get("code"),
+        "other": (also.returncode, (also_error or {}).get("code")),
         "says_abort": "osmosis-workspace update --abort" in text,
-        "says_interrupted": ("interrupted" in check.stdout) if journaled
+        "says_interrupted": ("interrupted" in check.stdout)
+        if journaled
         else ("no longer running" in check.stdout),
         "advises_commit": "commit or stash" in text or "then commit" in text,
     }
@@ -116,14 +136,21 @@ def _update_job(src: Path, work: Path, phase: str) -> dict[str, Any]:
     abort = cli("update", "--abort", cwd=ws)
     restored = full_state(ws) == before
     final = None if phase == "update.journal-cleared" else cli("update", "--ref", V2, cwd=ws)
-    return {"killed": killed(first), "report": report, "abort_exit": abort.returncode,
-            "restored": restored, "final_exit": final.returncode if final else 0,
-            "final_stderr": final.stderr[-2000:] if final else "", "outcome": outcome(ws)}
+    return {
+        "killed": killed(first),
+        "report": report,
+        "abort_exit": abort.returncode,
+        "restored": restored,
+        "final_exit": final.returncode if final else 0,
+        "final_stderr": final.stderr[-2000:] if final else "",
+        "outcome": outcome(ws),
+    }
 
 
 @pytest.mark.slow
 def test_sigkill_at_every_update_phase_then_abort_and_update(
-        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     template = tiny_template(tmp_path_factory)
     src = tmp_path / "src" / "tiny"
     from osmosis_workspace.api import create_workspace
@@ -133,7 +160,7 @@ def test_sigkill_at_every_update_phase_then_abort_and_update(
     for phase in UPDATE_PHASES:
         work = tmp_path / phase
         work.mkdir()
-        jobs[phase] = (lambda w=work, p=phase: _update_job(src, w, p))
+        jobs[phase] = lambda w=work, p=phase: _update_job(src, w, p)
     results = run_all(jobs)
     # Killed once the journal was cleared, the update had finished: the uninterrupted result.
     reference = results["update.journal-cleared"]["outcome"]
@@ -169,27 +196,38 @@ def _rollout_job(src: Path, work: Path, phase: str, retry: bool) -> dict[str, An
     if retry:  # the same add-rollout again cleans up what it provably wrote, then adds
         final = cli(*add, "--json", cwd=ws)
         notes = json.loads(final.stdout).get("result", {}).get("notes", []) if final.stdout else []
-        return {**got, "final_exit": final.returncode, "final_stderr": final.stderr[-2000:],
-                "cleaned": any("cleaned up" in n for n in notes), "outcome": outcome(ws)}
-    got["report"] = reports_interruption(ws, phase != "add-rollout.locked",
-                                         ("check-update", "--no-preview"))
+        return {
+            **got,
+            "final_exit": final.returncode,
+            "final_stderr": final.stderr[-2000:],
+            "cleaned": any("cleaned up" in n for n in notes),
+            "outcome": outcome(ws),
+        }
+    got["report"] = reports_interruption(
+        ws, phase != "add-rollout.locked", ("check-update", "--no-preview")
+    )
     got["abort_exit"] = cli("update", "--abort", cwd=ws).returncode
     got["restored"] = full_state(ws) == before
     final = None if phase == "add-rollout.final" else cli(*add, cwd=ws)
-    return {**got, "final_exit": final.returncode if final else 0,
-            "final_stderr": final.stderr[-2000:] if final else "", "outcome": outcome(ws)}
+    return {
+        **got,
+        "final_exit": final.returncode if final else 0,
+        "final_stderr": final.stderr[-2000:] if final else "",
+        "outcome": outcome(ws),
+    }
 
 
 @pytest.mark.slow
 def test_sigkill_at_every_add_rollout_phase_then_abort_or_retry(
-        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo) -> None:
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo
+) -> None:
     src = small_workspace(tmp_path_factory, repo, V2)
     plan = [*((p, p, False) for p in ROLLOUT_PHASES), ("retry", "add-rollout.placing", True)]
     jobs = {}
     for label, phase, retry in plan:
         work = tmp_path / label
         work.mkdir()
-        jobs[label] = (lambda w=work, p=phase, r=retry: _rollout_job(src, w, p, r))
+        jobs[label] = lambda w=work, p=phase, r=retry: _rollout_job(src, w, p, r)
     results = run_all(jobs)
     # Killed after its commit, the add-rollout had finished: the uninterrupted result.
     reference = results["add-rollout.final"]["outcome"]

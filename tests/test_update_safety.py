@@ -41,8 +41,9 @@ def private_repo(tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo) -
 
 
 @pytest.fixture
-def v1_ws(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
-          private_repo: TemplateRepo) -> Path:
+def v1_ws(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, private_repo: TemplateRepo
+) -> Path:
     """A private copy of a v1 workspace whose template's v3 ships .env, .osmosis/notes.md and
     TODO.md."""
     return copy_workspace(small_workspace(tmp_path_factory, private_repo, V1), tmp_path / "ws")
@@ -132,10 +133,14 @@ def test_add_rollout_commit_leaves_other_staged_changes_staged(v2_ws: Path) -> N
     committed = set(git("show", "--name-only", "--format=", "HEAD", cwd=v2_ws).stdout.split())
     assert committed == {*result.files, "pyproject.toml"}
     assert git("diff", "--cached", "--name-only", cwd=v2_ws).stdout.split() == [
-        "README.md", "notes.txt"]
+        "README.md",
+        "notes.txt",
+    ]
     assert readme.read_bytes() == staged_readme
     assert git("status", "--porcelain", cwd=v2_ws).stdout.splitlines() == [
-        "M  README.md", "A  notes.txt"]
+        "M  README.md",
+        "A  notes.txt",
+    ]
 
 
 def test_new_force_commits_only_the_files_it_rendered(tmp_path: Path, repo: TemplateRepo) -> None:
@@ -161,8 +166,9 @@ def test_new_force_commits_only_the_files_it_rendered(tmp_path: Path, repo: Temp
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["rollouts", "configs/eval", "configs/training", "data",
-                                    "pyproject.toml"])
+@pytest.mark.parametrize(
+    "target", ["rollouts", "configs/eval", "configs/training", "data", "pyproject.toml"]
+)
 def test_add_rollout_refuses_symlinked_targets(tmp_path: Path, v2_ws: Path, target: str) -> None:
     outside = tmp_path / "outside" / target.replace("/", "-")
     outside.parent.mkdir()
@@ -239,7 +245,8 @@ def test_check_reports_a_half_added_rollout_left_without_journal(v2_ws: Path) ->
     from osmosis_workspace.checks import check_workspace
 
     (v2_ws / ".copier-answers.rollout-ghost.yml").write_text(
-        (v2_ws / ".copier-answers.yml").read_text())
+        (v2_ws / ".copier-answers.yml").read_text()
+    )
     (v2_ws / "rollouts" / "ghost").mkdir()
     (v2_ws / "rollouts" / "ghost" / "main.py").write_text("# half\n")
     report = check_workspace(v2_ws)

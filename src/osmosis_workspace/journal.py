@@ -44,15 +44,21 @@ def read(root: Path) -> dict[str, Any] | None:
     return read_json(journal_path(root))
 
 
-def begin(root: Path, operation: str, details: dict[str, Any],
-          snap: snapshots.Snapshot | None = None) -> dict[str, Any]:
+def begin(
+    root: Path, operation: str, details: dict[str, Any], snap: snapshots.Snapshot | None = None
+) -> dict[str, Any]:
     """Save the undo data, then the journal (its presence means the undo data is complete)."""
     folder = state_dir(root, create=True)
     if snap is not None:
         snapshots.save(snap, folder / "snapshot")
-    entry = {"operation": operation, "pid": os.getpid(), "host": socket.gethostname(),
-             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "phase": "started",
-             "details": details}
+    entry = {
+        "operation": operation,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "phase": "started",
+        "details": details,
+    }
     write_atomic(folder / JOURNAL_NAME, json.dumps(entry, indent=1).encode())
     return entry
 
@@ -87,28 +93,40 @@ def describe(entry: dict[str, Any]) -> str:
             what += f" of rollout {details['rollout']}"
     elif what == "add-rollout" and details.get("name"):
         what += f" {details['name']}"
-    return (f"`{what}` (pid {entry.get('pid', '?')} on {entry.get('host', '?')}, started "
-            f"{entry.get('started', '?')})")
+    return (
+        f"`{what}` (pid {entry.get('pid', '?')} on {entry.get('host', '?')}, started "
+        f"{entry.get('started', '?')})"
+    )
 
 
 def interrupted_error(root: Path, entry: dict[str, Any]) -> WorkspaceError:
     """What every command says while a journal exists."""
     if entry.get("operation") == "add-rollout":
         name = (entry.get("details") or {}).get("name", "NAME")
-        todo = (f"Run `{ABORT_COMMAND}` to remove the files it placed (only those it can prove "
-                "it wrote) and put pyproject.toml back, or run `osmosis-workspace add-rollout "
-                f"{name}` again, which does that first")
+        todo = (
+            f"Run `{ABORT_COMMAND}` to remove the files it placed (only those it can prove "
+            "it wrote) and put pyproject.toml back, or run `osmosis-workspace add-rollout "
+            f"{name}` again, which does that first"
+        )
     else:
-        todo = (f"Do not commit the working tree as it is. Run `{ABORT_COMMAND}` to put the "
-                "tree and the index back exactly as they were before it started, then run the "
-                "update again")
+        todo = (
+            f"Do not commit the working tree as it is. Run `{ABORT_COMMAND}` to put the "
+            "tree and the index back exactly as they were before it started, then run the "
+            "update again"
+        )
     return WorkspaceError(
         "interrupted",
         f"An unfinished {describe(entry)} was interrupted (killed or crashed) and may have "
         f"left the workspace half-changed. {todo}",
-        details={"journal": str(journal_path(root)), "operation": entry.get("operation"),
-                 "phase": entry.get("phase"), "started": entry.get("started"),
-                 "pid": entry.get("pid"), "host": entry.get("host")})
+        details={
+            "journal": str(journal_path(root)),
+            "operation": entry.get("operation"),
+            "phase": entry.get("phase"),
+            "started": entry.get("started"),
+            "pid": entry.get("pid"),
+            "host": entry.get("host"),
+        },
+    )
 
 
 def refuse_if_interrupted(root: Path) -> None:

@@ -64,9 +64,15 @@ def _boot_id() -> str:
 
 
 def _me(command: str) -> Holder:
-    return Holder(pid=os.getpid(), host=socket.gethostname(),
-                  started=time.strftime("%Y-%m-%dT%H:%M:%S%z"), command=command,
-                  token=uuid.uuid4().hex, boot_id=_boot_id(), proc_start=_proc_start(os.getpid()))
+    return Holder(
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        started=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        command=command,
+        token=uuid.uuid4().hex,
+        boot_id=_boot_id(),
+        proc_start=_proc_start(os.getpid()),
+    )
 
 
 def read_holder(root: Path) -> Holder | None:
@@ -114,11 +120,14 @@ def _locked_error(root: Path, holder: Holder) -> WorkspaceError:
             "killed or crashed). If `osmosis-workspace check` reports an interrupted "
             "operation, run `osmosis-workspace update --abort` (it clears the lock too); "
             f"otherwise remove the lock with `rm {lock_path(root)}`",
-            details={**details, "stale": True})
+            details={**details, "stale": True},
+        )
     return WorkspaceError(
         "locked",
         f"Another operation is running on this workspace: {holder.describe()}. Wait for it "
-        "to finish, then try again", details={**details, "stale": False})
+        "to finish, then try again",
+        details={**details, "stale": False},
+    )
 
 
 def _try_create(path: Path, holder: Holder) -> bool:

@@ -50,7 +50,7 @@ def _direct(root: Path) -> Path | None:
         except (OSError, UnicodeDecodeError):
             return None
         if text.startswith("gitdir:"):
-            gitdir = Path(text[len("gitdir:"):].strip())
+            gitdir = Path(text[len("gitdir:") :].strip())
             return (gitdir if gitdir.is_absolute() else root / gitdir) / STATE_NAME
     return None
 

@@ -95,8 +95,12 @@ def protected(root: Path, paths: Iterable[str], ignored: Iterable[str]) -> dict[
     if missing_in_index:
         for rel in missing_in_index:
             found[rel] = "untracked (git has no copy of it)"
-        out = run_git(["check-ignore", "-z", "--stdin"], root, check=False,
-                      input_text="\0".join(missing_in_index)).stdout
+        out = run_git(
+            ["check-ignore", "-z", "--stdin"],
+            root,
+            check=False,
+            input_text="\0".join(missing_in_index),
+        ).stdout
         for rel in filter(None, out.split("\0")):
             found[rel] = "ignored by .gitignore (git has no copy of it)"
     return dict(sorted(found.items()))

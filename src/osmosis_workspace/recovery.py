@@ -55,14 +55,23 @@ def abort_operation(path: str | os.PathLike[str] | None = None) -> AbortResult:
     with oplock.held(root, "update --abort", take_stale=True):
         entry = journal.read(root)
         if entry is None:
-            return AbortResult(root, None, message="Nothing to abort: no interrupted operation "
-                                                   "is recorded for this workspace.")
+            return AbortResult(
+                root,
+                None,
+                message="Nothing to abort: no interrupted operation "
+                "is recorded for this workspace.",
+            )
         if entry.get("operation") == "add-rollout" and add_rollout_completed(root, entry):
             journal.clear(root)
-            return AbortResult(root, "add-rollout", message=(
-                f"The interrupted {journal.describe(entry)} had already committed its work: "
-                "nothing to undo (its journal was cleared). To drop the rollout, revert that "
-                "commit."))
+            return AbortResult(
+                root,
+                "add-rollout",
+                message=(
+                    f"The interrupted {journal.describe(entry)} had already committed its work: "
+                    "nothing to undo (its journal was cleared). To drop the rollout, revert that "
+                    "commit."
+                ),
+            )
         if entry.get("operation") == "add-rollout":
             undone, left = undo_add_rollout(root, entry)
             (root / f".pyproject.toml.{entry.get('pid')}.tmp").unlink(missing_ok=True)
@@ -70,15 +79,20 @@ def abort_operation(path: str | os.PathLike[str] | None = None) -> AbortResult:
             snapshot.restore(root, journal.load_snapshot(root))
             undone, left = ("the working tree, the index and the ignored files",), ()
         else:
-            raise WorkspaceError("invalid_workspace", f"The journal {journal.journal_path(root)}"
-                                 " cannot be read: remove it by hand after checking `git "
-                                 "status`")
+            raise WorkspaceError(
+                "invalid_workspace",
+                f"The journal {journal.journal_path(root)}"
+                " cannot be read: remove it by hand after checking `git "
+                "status`",
+            )
         journal.clear(root)
     what = journal.describe(entry)
     message = f"Aborted the interrupted {what}: the workspace is as it was before it started."
     if left:
-        message = (f"Aborted the interrupted {what}. Left as they are because they changed "
-                   "after it wrote them (check and remove them yourself):")
+        message = (
+            f"Aborted the interrupted {what}. Left as they are because they changed "
+            "after it wrote them (check and remove them yourself):"
+        )
     return AbortResult(root, str(entry.get("operation")), tuple(undone), tuple(left), message)
 
 
@@ -107,8 +121,7 @@ def undo_add_rollout(root: Path, entry: dict[str, Any]) -> tuple[list[str], list
         target = root / rel
         if not os.path.lexists(target):
             continue
-        if target.is_file() and not target.is_symlink() and \
-                digest(target.read_bytes()) == expected:
+        if target.is_file() and not target.is_symlink() and digest(target.read_bytes()) == expected:
             target.unlink()
             undone.append(rel)
         else:
@@ -124,8 +137,9 @@ def _in_index(root: Path, rel: str) -> bool:
     return bool(git_out(["ls-files", "--", rel], root).strip())
 
 
-def _restore_pyproject(root: Path, details: dict[str, Any], undone: list[str],
-                       left: list[str]) -> None:
+def _restore_pyproject(
+    root: Path, details: dict[str, Any], undone: list[str], left: list[str]
+) -> None:
     after = details.get("pyproject_after")
     if not after:
         return
@@ -150,7 +164,9 @@ def pending_error(root: Path) -> WorkspaceError | None:
     holder = oplock.read_holder(root)
     if holder is not None and not oplock.is_stale(holder):
         return WorkspaceError(
-            "locked", f"{holder.describe()} is running on this workspace right now: wait for "
-                      "it to finish, then run this again",
-            details={"pid": holder.pid, "host": holder.host, "started": holder.started})
+            "locked",
+            f"{holder.describe()} is running on this workspace right now: wait for "
+            "it to finish, then run this again",
+            details={"pid": holder.pid, "host": holder.host, "started": holder.started},
+        )
     return journal.interrupted_error(root, entry)

@@ -22,10 +22,18 @@ ARMED_ENV = "OSMOSIS_WORKSPACE_TEST_STOP_ARMED"
 ARMED_VALUE = "sigkill-this-process-for-a-test"
 
 PHASES = (
-    "update.locked", "update.journal-written", "update.copier-rendered", "update.copier-done",
-    "update.final", "update.journal-cleared",
-    "add-rollout.locked", "add-rollout.journal-written", "add-rollout.placing",
-    "add-rollout.placed", "add-rollout.registered", "add-rollout.final",
+    "update.locked",
+    "update.journal-written",
+    "update.copier-rendered",
+    "update.copier-done",
+    "update.final",
+    "update.journal-cleared",
+    "add-rollout.locked",
+    "add-rollout.journal-written",
+    "add-rollout.placing",
+    "add-rollout.placed",
+    "add-rollout.registered",
+    "add-rollout.final",
 )
 
 

@@ -40,10 +40,13 @@ def _journal_and_lock(ctx: CheckContext) -> Iterator[Problem]:
         return
     holder = oplock.read_holder(ctx.root)
     if holder is not None and oplock.is_stale(holder):
-        yield Problem(".", f"a lock was left by {holder.describe()}, which is no longer "
-                           f"running: remove it with `rm {oplock.lock_path(ctx.root)}` (no "
-                           f"journal: nothing to undo; `{journal.ABORT_COMMAND}` also clears it)",
-                      "operations")
+        yield Problem(
+            ".",
+            f"a lock was left by {holder.describe()}, which is no longer "
+            f"running: remove it with `rm {oplock.lock_path(ctx.root)}` (no "
+            f"journal: nothing to undo; `{journal.ABORT_COMMAND}` also clears it)",
+            "operations",
+        )
 
 
 def _half_added_rollouts(ctx: CheckContext) -> Iterator[Problem]:
@@ -53,19 +56,32 @@ def _half_added_rollouts(ctx: CheckContext) -> Iterator[Problem]:
     added = rollout_answers_files(ctx.root)
     if not added:
         return
-    untracked = set(git_out(["ls-files", "-o", "--exclude-standard", "-z", "--",
-                             *(p.name for p in added.values())], ctx.root).split("\0"))
+    untracked = set(
+        git_out(
+            ["ls-files", "-o", "--exclude-standard", "-z", "--", *(p.name for p in added.values())],
+            ctx.root,
+        ).split("\0")
+    )
     for name, answers in added.items():
         if answers.name not in untracked:
             continue
-        missing = [rel for rel in (f"rollouts/{name}", f"configs/eval/{name}.toml",
-                                   f"configs/training/{name}.toml")
-                   if not (ctx.root / rel).exists()]
+        missing = [
+            rel
+            for rel in (
+                f"rollouts/{name}",
+                f"configs/eval/{name}.toml",
+                f"configs/training/{name}.toml",
+            )
+            if not (ctx.root / rel).exists()
+        ]
         if missing:
-            yield Problem(answers.name, f"rollout {name} looks half-added (not committed, "
-                                        f"missing {', '.join(missing)}): an add-rollout was "
-                                        "probably interrupted. Remove its untracked files "
-                                        f"(`git clean -n -- rollouts/{name} configs data "
-                                        f"{answers.name}` lists them; -f removes them), then "
-                                        f"run `osmosis-workspace add-rollout {name}` again",
-                          "operations")
+            yield Problem(
+                answers.name,
+                f"rollout {name} looks half-added (not committed, "
+                f"missing {', '.join(missing)}): an add-rollout was "
+                "probably interrupted. Remove its untracked files "
+                f"(`git clean -n -- rollouts/{name} configs data "
+                f"{answers.name}` lists them; -f removes them), then "
+                f"run `osmosis-workspace add-rollout {name}` again",
+                "operations",
+            )

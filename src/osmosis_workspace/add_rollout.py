@@ -6,11 +6,19 @@ only the rollout's folder, its two configs, its dataset and that answers file, s
 ``copier update -a .copier-answers.rollout-<name>.yml`` (or ``osmosis-workspace update
 --rollout <name>``) re-renders that rollout alone, and the workspace's own update never sees it.
 
-Nothing that exists is touched: the rollout is rendered into a scratch folder, checked to
-contain only the rollout's paths, and moved in only when none of them exists yet (an existing
-``data/<dataset>.jsonl`` is reused, never overwritten). The root ``pyproject.toml`` gains the
-rollout in its ``rollouts`` group and ``[tool.uv.sources]`` (tomlkit keeps the rest as it was).
-Any failure removes what this call placed and restores ``pyproject.toml``.
+Nothing that exists is touched: the rollout is rendered into the operation state folder under
+``.git/``, checked to contain only the rollout's paths, and moved in only when none of them
+exists yet (an existing ``data/<dataset>.jsonl`` is reused, never overwritten) and no folder or
+file it writes is a symbolic link (the write would land outside the workspace). The root
+``pyproject.toml`` gains the rollout in its ``rollouts`` group and ``[tool.uv.sources]``
+(tomlkit keeps the rest as it was, line endings and byte-order mark included).
+
+Like an update it holds the workspace lock and keeps a journal (docs/update-lifecycle.md): the
+SHA-256 of every file it will place, the folders it will create and the bytes of
+``pyproject.toml`` before and after, written before the first file is placed. Any failure
+removes what this call placed and restores ``pyproject.toml``; after a SIGKILL, ``update
+--abort`` or a retry of the same ``add-rollout`` removes exactly what it can prove it wrote.
+With ``commit``, exactly those paths are committed; the user's other staged changes stay staged.
 """
 
 from __future__ import annotations
@@ -18,14 +26,17 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import session
+from . import journal, oplock, session, stops
 from .errors import WorkspaceError
-from .gitutil import commit_paths, dirty_paths, run_git
+from .gitutil import commit_paths, dirty_paths, git_out, has_commit, unstage
+from .opstate import state_dir, temp_name, write_atomic
+from .recovery import digest, undo_add_rollout
 from .results import AddRolloutResult
-from .workspace import rollout_answers_file
+from .workspace import locate, read_answers, rollout_answers_file
 
 #: Answers a new rollout takes from the workspace unless given: the task, the models and the
 #: Python version describe the workspace; the others only keep the answers file complete.
@@ -34,6 +45,17 @@ INHERITED = ("workspace_name", "task_description", "eval_model", "base_model", "
 
 #: Answers add-rollout decides itself.
 _FIXED = {"scope": "rollout", "include_examples": False}
+
+
+@dataclass(frozen=True)
+class _Request:
+    answers: dict[str, Any]
+    template: str | None
+    ref: str | None
+    commit: bool
+    git_identity: tuple[str, str] | None
+    cache_dir: Path | None
+    private_cache: bool
 
 
 def add_rollout(
@@ -49,18 +71,65 @@ def add_rollout(
     private_cache: bool = True,
 ) -> AddRolloutResult:
     """See :func:`osmosis_workspace.api.add_rollout` (the documented entry point)."""
-    from .create import finish_answers, listing, load_rules, render
-    from .questions import validate_answers
-    from .rootproject import register_rollout
-    from .source import resolve
-    from .workspace import locate, read_answers
+    request = _Request(dict(answers or {}), template, ref, commit, git_identity, cache_dir,
+                       private_cache)
+    root, _answers = locate(path)
+    with oplock.held(root, f"add-rollout {name}", take_stale=_is_retry(root, name)):
+        stops.point("add-rollout.locked")
+        notes = _retry_cleanup(root, name)
+        result = _add_locked(root, name, request)
+    return result if not notes else _with_notes(result, notes)
 
-    root, main_answers = locate(path)
-    recorded = read_answers(main_answers)
-    given = dict(answers or {})
-    _refuse_fixed(given, name)
-    src = template or str(recorded.get("_src_path") or "") or None
-    version = ref or (None if template else str(recorded.get("_commit") or "") or None)
+
+def _add_locked(root: Path, name: str, request: _Request) -> AddRolloutResult:
+    """Everything after the lock: check, render under ``.git/``, journal, place, register."""
+    from .create import finish_answers, listing, render
+    from .rootproject import registered_bytes
+
+    recorded = read_answers(locate(root)[1])
+    source, full, existing_data = _prepare(root, name, recorded, request)
+    dataset_name = existing_data.stem
+    answers_name = rollout_answers_file(name)
+    reused = f"data/{dataset_name}.jsonl" if existing_data.is_file() else None
+    _refuse_links(root, name, answers_name, None if reused else f"data/{dataset_name}.jsonl")
+    _refuse_existing(root, name, answers_name, existing_data, full)
+    if request.commit and "pyproject.toml" in dirty_paths(root):
+        raise WorkspaceError(
+            "dirty", "pyproject.toml has uncommitted changes, which --commit would commit with "
+                     "the rollout: commit them first, or add the rollout without --commit",
+            paths=("pyproject.toml",))
+    pyproject = root / "pyproject.toml"
+    before = _read_pyproject(pyproject)
+    after = registered_bytes(before, name)
+    render_root = state_dir(root, create=True) / "render"
+    shutil.rmtree(render_root, ignore_errors=True)
+    render_dir = render_root / root.name
+    with session.operation(cache_dir=request.cache_dir, private_cache=request.private_cache):
+        render(source, render_dir, full, None, False, answers_file=answers_name)
+        recorded_now, version_now, notes = finish_answers(render_dir / answers_name, source)
+    files = [rel for rel in listing(render_dir) if rel != reused]
+    _refuse_foreign(files, name, dataset_name, answers_name)
+    entry = _begin(root, name, render_dir, files, (before, after), request.commit)
+    commit_sha = _apply(root, render_dir, files, (before, after), request, entry)
+    return AddRolloutResult(
+        path=root, name=name, answers_file=answers_name,
+        answers={k: v for k, v in recorded_now.items() if not str(k).startswith("_")},
+        template=source.location, version=version_now, files=tuple(files),
+        reused_dataset=reused, commit=commit_sha, notes=source.notes + notes,
+    )
+
+
+def _prepare(root: Path, name: str, recorded: Mapping[str, Any],
+             request: _Request) -> tuple[Any, dict[str, Any], Path]:
+    """The template source, the rollout's full answers (validated) and its dataset path."""
+    from .create import load_rules
+    from .questions import validate_answers
+    from .source import resolve
+
+    _refuse_fixed(request.answers, name)
+    src = request.template or str(recorded.get("_src_path") or "") or None
+    version = request.ref or (
+        None if request.template else str(recorded.get("_commit") or "") or None)
     source = resolve(src, version)
     questionnaire, rules = load_rules(source)
     if questionnaire is None or "scope" not in questionnaire.questions:
@@ -70,56 +139,115 @@ def add_rollout(
             "no `scope` question): update the workspace to a newer template version first, or "
             "pass --ref",
         )
-    full, existing_data = _rollout_answers(root, name, recorded, given, questionnaire)
-    dataset_name = existing_data.stem
+    full, existing_data = _rollout_answers(root, name, recorded, request.answers, questionnaire)
     problems = validate_answers(questionnaire, full, rules)
     if problems:
         raise WorkspaceError("invalid_answers", "Some answers were rejected",
                              problems=tuple(problems))
-    answers_name = rollout_answers_file(name)
-    _refuse_existing(root, name, answers_name, existing_data, full)
-    if commit and "pyproject.toml" in dirty_paths(root):
-        raise WorkspaceError(
-            "dirty", "pyproject.toml has uncommitted changes, which --commit would commit with "
-                     "the rollout: commit them first, or add the rollout without --commit",
-            paths=("pyproject.toml",))
-    reused = f"data/{dataset_name}.jsonl" if existing_data.is_file() else None
-    pyproject = root / "pyproject.toml"
-    before = pyproject.read_bytes() if pyproject.is_file() else None
+    return source, full, existing_data
+
+
+def _read_pyproject(pyproject: Path) -> bytes:
+    if pyproject.is_symlink() or not pyproject.is_file():
+        raise WorkspaceError("invalid_workspace", f"{pyproject.name} is missing at the "
+                             "workspace root: the rollout cannot be registered")
+    return pyproject.read_bytes()
+
+
+def _begin(root: Path, name: str, render_dir: Path, files: list[str],
+           pyproject: tuple[bytes, bytes | None], commit: bool) -> dict[str, Any]:
+    """Journal what is about to be written, with the proof needed to undo it."""
+    before, after = pyproject
+    folders = sorted({parent.relative_to(root).as_posix() for rel in files
+                      for parent in (root / rel).parents
+                      if root in parent.parents and not parent.exists()})
+    if after is not None:
+        write_atomic(state_dir(root) / "pyproject.before", before)
+    details = {
+        "name": name, "files": {rel: digest((render_dir / rel).read_bytes()) for rel in files
+                                if not (render_dir / rel).is_symlink()},
+        "folders": folders, "pyproject_before": digest(before),
+        "pyproject_after": digest(after) if after is not None else None,
+        "commit": commit, "message": f"Add rollout {name}",
+        "head": git_out(["rev-parse", "HEAD"], root).strip() if has_commit(root) else None,
+    }
+    entry = journal.begin(root, "add-rollout", details)
+    stops.point("add-rollout.journal-written")
+    return entry
+
+
+def _apply(root: Path, render_dir: Path, files: list[str],
+           pyproject: tuple[bytes, bytes | None], request: _Request,
+           entry: dict[str, Any]) -> str | None:
+    """Place the files, register the rollout, commit on request; undo all of it on failure."""
+    before, after = pyproject
+    target = root / "pyproject.toml"
     placed: list[Path] = []
-    files: list[str] = []
     commit_sha = None
     try:
-        with session.operation(cache_dir=cache_dir, private_cache=private_cache) as op:
-            render_dir = op.scratch / "render" / root.name
-            render(source, render_dir, full, None, False, answers_file=answers_name)
-            recorded_now, version_now, notes = finish_answers(render_dir / answers_name, source)
-            files = [rel for rel in listing(render_dir) if rel != reused]
-            _refuse_foreign(files, name, dataset_name, answers_name)
-            _place(render_dir, root, files, placed)
-        registered = register_rollout(pyproject, name)
-        if commit:
-            paths = files + (["pyproject.toml"] if registered else [])
-            commit_sha = commit_paths(root, paths, f"Add rollout {name}", git_identity)
+        _place(render_dir, root, files, placed)
+        stops.point("add-rollout.placed")
+        if after is not None:
+            write_atomic(target, after, mode=target.stat().st_mode & 0o7777)
+        stops.point("add-rollout.registered")
+        if request.commit:
+            paths = files + (["pyproject.toml"] if after is not None else [])
+            commit_sha = commit_paths(root, paths, f"Add rollout {entry['details']['name']}",
+                                      request.git_identity)
+            journal.set_phase(root, entry, "committed", commit_sha=commit_sha)
+        stops.point("add-rollout.final")
     except BaseException:
-        _undo(root, placed, files if commit else [], pyproject, before)
+        with session.signals_deferred():
+            _undo(root, placed, files if request.commit else [], target, before)
+            temp_name(target).unlink(missing_ok=True)
+            journal.clear(root)
         raise
-    return AddRolloutResult(
-        path=root, name=name, answers_file=answers_name,
-        answers={k: v for k, v in recorded_now.items() if not str(k).startswith("_")},
-        template=source.location, version=version_now, files=tuple(files),
-        reused_dataset=reused, commit=commit_sha, notes=source.notes + notes,
-    )
+    journal.clear(root)
+    return commit_sha
+
+
+def _is_retry(root: Path, name: str) -> bool:
+    """The journal records an interrupted add-rollout of this same rollout."""
+    entry = journal.read(root) or {}
+    return entry.get("operation") == "add-rollout" and \
+        (entry.get("details") or {}).get("name") == name
+
+
+def _retry_cleanup(root: Path, name: str) -> tuple[str, ...]:
+    """An interrupted add-rollout of the same rollout: remove what it provably wrote, then go
+    on (notes say what was done). Any other interrupted operation: refuse (exit 4)."""
+    entry = journal.read(root)
+    if entry is None:
+        return ()
+    if entry.get("operation") != "add-rollout" or (entry.get("details") or {}).get("name") != name:
+        raise journal.interrupted_error(root, entry)
+    undone, left = undo_add_rollout(root, entry)
+    temp_name(root / "pyproject.toml", entry.get("pid")).unlink(missing_ok=True)
+    if left:
+        raise WorkspaceError(
+            "interrupted",
+            f"An earlier `add-rollout {name}` was interrupted; the files it wrote were removed "
+            "except these, which changed since (check them, remove them yourself, then run "
+            f"`{journal.ABORT_COMMAND}` and add the rollout again)", paths=tuple(left))
+    journal.clear(root)
+    return (f"an interrupted `add-rollout {name}` was cleaned up first (removed "
+            f"{len(undone)} files it had written)",)
+
+
+def _with_notes(result: AddRolloutResult, notes: tuple[str, ...]) -> AddRolloutResult:
+    import dataclasses
+
+    return dataclasses.replace(result, notes=notes + tuple(result.notes))
 
 
 def _undo(root: Path, placed: list[Path], staged: list[str], pyproject: Path,
           before: bytes | None) -> None:
     """Put the workspace back as it was: unstage, remove what was placed, restore pyproject."""
     if staged:
-        run_git(["reset", "-q", "--", *staged, "pyproject.toml"], root, check=False)
+        unstage(root, [*staged, "pyproject.toml"])
     _unplace(root, placed)
     if before is not None and pyproject.read_bytes() != before:
-        pyproject.write_bytes(before)
+        write_atomic(pyproject, before, mode=pyproject.stat().st_mode & 0o7777)
 
 
 def _rollout_answers(root: Path, name: str, recorded: Mapping[str, Any],
@@ -168,6 +296,20 @@ def _refuse_existing(root: Path, name: str, answers_name: str, existing_data: Pa
             paths=(f"data/{existing_data.name}",))
 
 
+def _refuse_links(root: Path, name: str, answers_name: str, data: str | None) -> None:
+    """Never write through a link: the folders and files add-rollout writes must be real."""
+    candidates = ["rollouts", "configs", "configs/eval", "configs/training", "data",
+                  "pyproject.toml", f"rollouts/{name}", f"configs/eval/{name}.toml",
+                  f"configs/training/{name}.toml", answers_name, *([data] if data else [])]
+    linked = [rel for rel in candidates if (root / rel).is_symlink()]
+    if linked:
+        raise WorkspaceError(
+            "protected_paths",
+            "add-rollout writes into these paths, which are symbolic links (the files would "
+            "land outside the workspace); nothing was added. Replace each link with a real "
+            "folder or file (`update` refuses the same)", paths=tuple(linked))
+
+
 def _refuse_foreign(files: list[str], name: str, dataset_name: str, answers_name: str) -> None:
     """The render must hold only this rollout's paths (guards against a template whose
     ``_exclude`` does not honour ``scope``)."""
@@ -196,6 +338,8 @@ def _place(render_dir: Path, root: Path, files: list[str], created: list[Path]) 
                                  "being added; nothing was added", paths=(rel,))
         created.append(target)
         shutil.move(str(render_dir / rel), str(target))
+        if rel == files[0]:
+            stops.point("add-rollout.placing")
 
 
 def _unplace(root: Path, created: list[Path]) -> None:

@@ -26,8 +26,12 @@ def check_for_update(path: str | os.PathLike[str] | None = None, *, ref: str | N
     """See :func:`osmosis_workspace.api.check_for_update` (the documented entry point)."""
     from .errors import WorkspaceError
     from .gitutil import ls_remote_tags
+    from .recovery import pending_error
 
     root, answers_file = locate(path)
+    pending = pending_error(root)
+    if pending is not None:
+        raise pending
     recorded = read_answers(answers_file)
     src, current = recorded.get("_src_path"), recorded.get("_commit")
     if not src or not current:

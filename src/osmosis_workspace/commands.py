@@ -252,15 +252,22 @@ def update(
     rollout: Annotated[str | None, typer.Option(
         "--rollout", help="Update only this rollout (one added with add-rollout, through its "
                           ".copier-answers.rollout-NAME.yml) instead of the workspace.")] = None,
+    abort: Annotated[bool, typer.Option(
+        "--abort", help="Undo an interrupted update or add-rollout: put the tree and index "
+                        "back exactly as they were before it started.")] = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Update the workspace to a newer template version (from a clean git tree).
 
     Prints skills added, changed and removed, and other files. Files you edited that the new
     version deletes or renames are kept; conflicts are listed and exit with 6. On any failure
-    the workspace is restored exactly as it was. Nothing is committed: review, then commit.
+    the workspace is restored exactly as it was; if the process is killed, `update --abort`
+    restores it. Nothing is committed: review, then commit.
     """
     from .update import update_workspace
+
+    if abort:
+        _abort(path, json_mode)
 
     def run() -> Any:
         answers = _answers(data_file, set_, _questionnaire_of(path, ref))
@@ -276,6 +283,20 @@ def update(
         for note in result.notes:
             output.err(f"note: {note}")
     raise typer.Exit(int(code))
+
+
+def _abort(path: Path, json_mode: bool) -> NoReturn:
+    """``update --abort``: undo the interrupted operation the journal records."""
+    from .recovery import abort_operation
+
+    result = _call("update", json_mode, lambda: abort_operation(path))
+    if json_mode:
+        output.emit_json(output.envelope("update", ExitCode.OK, result.to_dict()))
+    else:
+        output.out(result.message)
+        for rel in result.left:
+            output.out(f"  {rel}")
+    raise typer.Exit(int(ExitCode.OK))
 
 
 def _questionnaire_of(path: Path, ref: str | None, *, recorded_version: bool = False) -> Any:

@@ -23,7 +23,7 @@ import yaml
 from . import session
 from .copier_adapter import CopyOptions, copy
 from .errors import WorkspaceError
-from .gitutil import commit_paths, init_and_commit, run_git
+from .gitutil import commit_paths, init_and_commit
 from .questions import Questionnaire, TemplateRules, parse_questionnaire, validate_answers
 from .results import CreateResult
 from .source import TemplateSource, commit_exists, offline_hint, resolve
@@ -284,10 +284,10 @@ def _merge_into(
             return init_and_commit(dest, message, identity=identity)
         return commit_paths(dest, list(rels), message, identity)
     except BaseException:
+        # commit_paths unstages its own paths when the commit fails; the user's other staged
+        # changes were never touched, so the index needs nothing more here.
         if message is not None and not had_git:
             shutil.rmtree(dest / ".git", ignore_errors=True)
-        elif had_git:
-            run_git(["reset", "-q"], dest, check=False)
         for target, saved in reversed(placed):
             if target.exists() or target.is_symlink():
                 target.unlink()

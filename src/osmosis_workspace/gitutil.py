@@ -18,19 +18,26 @@ FALLBACK_IDENTITY = ("osmosis-workspace", "osmosis-workspace@users.noreply.local
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    """The environment of every git call. ``GIT_OPTIONAL_LOCKS=0`` stops read-only commands
+    (``git status``) from rewriting the index to refresh its stat data: looking at a workspace
+    must leave its index byte for byte as it was."""
+    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
     env.update(extra or {})
     return env
 
 
 def run_git(args: Sequence[str], cwd: Path, *, check: bool = True,
             env: Mapping[str, str] | None = None, text: bool = True,
-            ) -> subprocess.CompletedProcess:
-    """Run ``git args`` in ``cwd``; raise :class:`WorkspaceError` (``git_failed``) on failure."""
+            input_text: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``git args`` in ``cwd``; raise :class:`WorkspaceError` (``git_failed``) on failure.
+
+    ``input_text`` is sent on stdin (text mode only); otherwise stdin is closed.
+    """
+    stdin = {"input": input_text} if input_text is not None else {"stdin": subprocess.DEVNULL}
     try:
         result = subprocess.run(
             ["git", *args], cwd=cwd, env=git_env(env), capture_output=True, text=text,
-            stdin=subprocess.DEVNULL, check=False,
+            check=False, **stdin,
         )
     except FileNotFoundError as exc:
         raise WorkspaceError("git_failed", "git is not installed or not on PATH") from exc
@@ -100,14 +107,20 @@ def init_and_commit(path: Path, message: str, *, branch: str = "main",
     return _commit_staged(path, message, identity)
 
 
-def _commit_staged(repo: Path, message: str, identity: tuple[str, str] | None) -> str:
-    """Commit what is staged, hooks and signing off, as ``identity`` (else git's or ours)."""
+def _commit_staged(repo: Path, message: str, identity: tuple[str, str] | None,
+                   only: Sequence[str] | None = None) -> str:
+    """Commit what is staged, hooks and signing off, as ``identity`` (else git's or ours).
+
+    With ``only``, commit exactly those paths (``git commit --only``): whatever else the user
+    had staged stays staged and out of the commit.
+    """
     env = identity_env(repo)
     if identity:
         env = {"GIT_AUTHOR_NAME": identity[0], "GIT_COMMITTER_NAME": identity[0],
                "GIT_AUTHOR_EMAIL": identity[1], "GIT_COMMITTER_EMAIL": identity[1]}
-    run_git(["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message], repo,
-            env=env)
+    scope = ["--only", "--", *only] if only is not None else []
+    run_git(["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message,
+             *scope], repo, env=env)
     return git_out(["rev-parse", "HEAD"], repo).strip()
 
 
@@ -133,6 +146,25 @@ def ls_remote_tags(source: str) -> list[str]:
 
 def commit_paths(repo: Path, paths: Sequence[str], message: str,
                  identity: tuple[str, str] | None = None) -> str:
-    """Stage ``paths`` only and commit them (used when rendering into an existing repository)."""
+    """Commit exactly ``paths`` (what an operation wrote into an existing repository).
+
+    The user's other staged changes stay staged and are not part of the commit. On failure
+    the paths are unstaged again (back to HEAD), and nothing else in the index is touched.
+    """
     run_git(["add", "-A", "--", *paths], repo)
-    return _commit_staged(repo, message, identity)
+    try:
+        return _commit_staged(repo, message, identity, only=list(paths))
+    except BaseException:
+        unstage(repo, paths)
+        raise
+
+
+def unstage(repo: Path, paths: Sequence[str]) -> None:
+    """Put the index entries of ``paths`` back as in HEAD (no commit yet: remove them)."""
+    if not paths:
+        return
+    if has_commit(repo):
+        run_git(["reset", "-q", "--", *paths], repo, check=False)
+    else:
+        run_git(["rm", "-q", "--cached", "--ignore-unmatch", "-r", "--", *paths], repo,
+                check=False)

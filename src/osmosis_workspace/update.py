@@ -2,25 +2,34 @@
 
 Copier's update is a 3-way merge that (copier-notes.md §4) exits 0 on conflicts, deletes files
 the user edited when the template deletes or renames them, leaves dangling links for removed
-skills, and can leave a half-applied update with a bumped ``_commit`` when it fails. Around it:
+skills, and can leave a half-applied update with a bumped ``_commit`` when it fails. Around it
+(the life of an update is told in docs/update-lifecycle.md):
 
-1. refuse unless the tree is clean (then the last commit is the exact pre-update state);
-2. run ``copier.run_update``;
-3. keep user-edited files the new version deleted (restored from the last commit, reported);
-4. delete links that the update left dangling;
-5. list conflicts (unmerged entries, ``*.rej``, markers) for a non-zero exit;
-6. on *any* exception, in Copier or in steps 3-5, restore the snapshot and raise.
+1. take the workspace lock (:mod:`.oplock`), then refuse while a journal says an earlier
+   operation was interrupted, and unless the tree is clean (the last commit is then the exact
+   pre-update state);
+2. save the snapshot (commit id, index bytes, small ignored files) and the journal under
+   ``.git/`` (:mod:`.journal`): from here on a killed update can be undone by another process;
+3. run ``copier.run_update``; just before it writes into the workspace, :mod:`.preflight`
+   refuses when a path it would write or delete holds content git cannot give back;
+4. keep user-edited files the new version deleted (restored from the last commit, reported);
+5. delete links that the update left dangling;
+6. list conflicts (unmerged entries, ``*.rej``, markers) for a non-zero exit;
+7. on *any* exception, in Copier or in steps 3-6, restore the snapshot and raise;
+8. clear the journal (the tree is final), then release the lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import changes, session, snapshot
+from . import changes, journal, oplock, preflight, session, snapshot, stops
 from .errors import WorkspaceError
 from .gitutil import dirty_paths, has_commit, ls_remote_tags, run_git
 from .results import UpdateResult
@@ -69,13 +78,35 @@ def preconditions(path: str | Path | None,
         raise WorkspaceError("not_updatable", f"{root} has no commit yet: commit it first")
     dirty = dirty_paths(root)
     if dirty:
-        raise WorkspaceError(
-            "dirty",
-            "The workspace has uncommitted changes; commit or stash them first, so the update "
-            "can be reviewed with `git diff` and undone with `git reset --hard && git clean -fd`",
-            paths=tuple(dirty),
-        )
+        raise dirty_error(dirty, answers_file.name)
     return root, answers_file, recorded
+
+
+def dirty_error(dirty: Sequence[str], answers_name: str) -> WorkspaceError:
+    """Uncommitted changes: the user's own work (commit it) or a crashed update (never commit
+    that: the answers file would record a version the tree does not have)."""
+    if answers_name in dirty:
+        return WorkspaceError(
+            "dirty",
+            f"The workspace has uncommitted changes, {answers_name} among them: if they were "
+            "left by an update that crashed (an older osmosis-workspace, or plain `copier "
+            "update`), do not commit them; review with `git status`, discard the update's "
+            "leftovers with `git restore` (or `git stash` to set everything aside), then run "
+            "the update again", paths=tuple(dirty))
+    return WorkspaceError(
+        "dirty",
+        "The workspace has uncommitted changes: commit or stash your work first, so the update "
+        "can be reviewed with `git diff` and undone on its own", paths=tuple(dirty))
+
+
+@dataclass(frozen=True)
+class _Options:
+    ref: str | None
+    answers: Mapping[str, Any] | None
+    conflict: str
+    cache_dir: Path | None
+    private_cache: bool
+    rollout: str | None
 
 
 def update_workspace(
@@ -91,44 +122,99 @@ def update_workspace(
     """See :func:`osmosis_workspace.api.update_workspace` (the documented entry point)."""
     if conflict not in {"inline", "rej"}:
         raise WorkspaceError("usage", f"conflict must be 'inline' or 'rej', not {conflict!r}")
-    root, answers_file, recorded = preconditions(path, rollout)
+    options = _Options(ref, answers, conflict, cache_dir, private_cache, rollout)
+    root, _answers = locate(path)
+    with oplock.held(root, "update"):
+        stops.point("update.locked")
+        result = _update_locked(root, options)
+        stops.point("update.journal-cleared")
+    return result
+
+
+def _update_locked(root: Path, opts: _Options) -> UpdateResult:
+    """The update proper, lock held (module docstring, steps 1-8)."""
+    journal.refuse_if_interrupted(root)
+    root, answers_file, recorded = preconditions(root, opts.rollout)
     src, old = str(recorded["_src_path"]), str(recorded["_commit"])
-    target = target_version(src, ref)
+    target = target_version(src, opts.ref)
     old_v, new_v = version_of(old), version_of(target)
     if old_v is not None and new_v is not None and new_v < old_v:
         raise WorkspaceError("downgrade", f"Refusing to downgrade from {old} to {target}",
                              details={"from": old, "to": target})
-    _prevalidate(src, target, answers)
+    _prevalidate(src, target, opts.answers)
     snap = snapshot.take(root)
+    private = preflight.private_copies(snap.ignored)
     dangling_before = changes.dangling(root)
     head_skills = changes.head_skill_names(root)
+    notes: list[str] = []
+    journal.begin(root, "update", {"from": old, "to": target, "rollout": opts.rollout,
+                                   "answers_file": answers_file.name}, snap)
+    stops.point("update.journal-written")
     try:
-        with session.operation(cache_dir=cache_dir, private_cache=private_cache,
+        with session.operation(cache_dir=opts.cache_dir, private_cache=opts.private_cache,
                                extra_env=_COPIER_TEMP_IDENTITY) as op:
-            _run_copier(root, answers_file, target, answers, conflict)
+            _run_copier(root, answers_file, target, opts.answers, opts.conflict,
+                        exclude=[f"/{_glob_escape(p)}" for p in private],
+                        check=_preflight_check(root, snap.ignored, private, notes))
+            stops.point("update.copier-done")
             kept = _keep_user_edited_deletions(root, recorded, op.scratch)
             pruned = prune_dangling_links(root, dangling_before)
             conflicts = changes.conflicts(root)
             summary = changes.summarize(root, head_skills)
             now = read_answers(answers_file)
+        stops.point("update.final")
     except BaseException as exc:
-        snapshot.restore(root, snap)
-        if isinstance(exc, KeyboardInterrupt | SystemExit) or (
-                isinstance(exc, WorkspaceError) and exc.code != "update_failed"):
+        with session.signals_deferred():
+            snapshot.restore(root, snap)
+            journal.clear(root)
+        failure = _failure(exc, old, target)
+        if failure is exc:
             raise
-        cause = exc.__cause__ if isinstance(exc, WorkspaceError) else exc
-        detail = exc.message if isinstance(exc, WorkspaceError) else str(exc)
-        raise WorkspaceError(
-            "update_failed",
-            f"The update failed and the workspace was restored as it was: {detail}",
-            details={"exception": type(cause or exc).__name__, "from": old, "to": target},
-        ) from cause
+        raise failure from (exc.__cause__ if isinstance(exc, WorkspaceError) else exc)
+    journal.clear(root)
     return UpdateResult(
         path=root, from_version=old, to_version=str(now.get("_commit") or target),
         changes=summary, conflicts=tuple(conflicts), kept=tuple(kept), pruned_links=tuple(pruned),
         answers={k: v for k, v in now.items() if not str(k).startswith("_")},
-        notes=() if rollout else _other_rollouts_note(root),
+        notes=tuple(notes) + (() if opts.rollout else _other_rollouts_note(root)),
     )
+
+
+def _failure(exc: BaseException, old: str, target: str | None) -> BaseException:
+    """The exception to raise once the workspace was restored."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit) or (
+            isinstance(exc, WorkspaceError) and exc.code != "update_failed"):
+        return exc
+    cause = exc.__cause__ if isinstance(exc, WorkspaceError) else exc
+    detail = exc.message if isinstance(exc, WorkspaceError) else str(exc)
+    return WorkspaceError(
+        "update_failed",
+        f"The update failed and the workspace was restored as it was: {detail}",
+        details={"exception": type(cause or exc).__name__, "from": old, "to": target},
+    )
+
+
+def _preflight_check(root: Path, ignored: set[str], private: list[str],
+                     notes: list[str]) -> Callable[[preflight.Plan], None]:
+    """Refuse before the first write when a path holds content git cannot give back."""
+
+    def check(plan: preflight.Plan) -> None:
+        bad = preflight.protected(root, [*plan.written, *plan.deleted], ignored)
+        if bad:
+            reasons = "; ".join(f"{path}: {why}" for path, why in bad.items())
+            raise WorkspaceError(
+                "protected_paths",
+                "The update would overwrite or delete content that git cannot give back, so "
+                f"nothing was changed ({reasons}). Commit or move these files (for a flagged "
+                "file: `git update-index --no-assume-unchanged --no-skip-worktree PATH`, then "
+                "commit or stash its changes), then run the update again",
+                paths=tuple(bad), details={"reasons": bad})
+        notes.extend(
+            f"{path}: your private copy was kept as it is; the new template version ships its "
+            "own, which was not written (compare with .env.example)"
+            for path in private if path in plan.rendered)
+
+    return check
 
 
 def _rollout_answers(root: Path, rollout: str) -> Path:
@@ -179,16 +265,23 @@ def _prevalidate(src: str, target: str | None, answers: Mapping[str, Any] | None
 
 
 def _run_copier(root: Path, answers_file: Path, target: str | None,
-                answers: Mapping[str, Any] | None, conflict: str) -> None:
+                answers: Mapping[str, Any] | None, conflict: str, *,
+                exclude: Sequence[str] = (),
+                check: Callable[[preflight.Plan], None] | None = None) -> None:
+    """The one Copier call of an update. ``exclude`` (gitignore patterns) is never written nor
+    deleted; ``check`` sees what will be written before the first write (:mod:`.preflight`)."""
     import copier
 
+    guard = preflight.guarded(root, check) if check else contextlib.nullcontext()
     try:
-        copier.run_update(
-            str(root), data=dict(answers or {}), answers_file=answers_file.name,
-            vcs_ref=target, defaults=True, overwrite=True, unsafe=True, quiet=True,
-            skip_answered=True, conflict=conflict, settings=session.settings(),
-        )
-    except (KeyboardInterrupt, SystemExit):
+        with guard:
+            copier.run_update(
+                str(root), data=dict(answers or {}), answers_file=answers_file.name,
+                vcs_ref=target, defaults=True, overwrite=True, unsafe=True, quiet=True,
+                skip_answered=True, conflict=conflict, settings=session.settings(),
+                exclude=list(exclude),
+            )
+    except (KeyboardInterrupt, SystemExit, WorkspaceError):
         raise
     except Exception as exc:
         error = session.copier_error(exc, action="update the workspace")

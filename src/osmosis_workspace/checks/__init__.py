@@ -28,14 +28,14 @@ __all__ = ["CheckReport", "Problem", "check_workspace"]
 
 def check_workspace(path: Path, *, fast: bool = False) -> CheckReport:
     """Run every check on the workspace at ``path`` and collect the problems."""
-    from . import answers, configs, datasets, layout, project, skills
+    from . import answers, configs, datasets, layout, operations, project, skills
 
     ctx = CheckContext(root=path.absolute(), fast=fast)
     if not ctx.root.is_dir():
         from ..errors import WorkspaceError
 
         raise WorkspaceError("not_a_workspace", f"{ctx.root} is not a directory")
-    for module in (layout, project, skills, configs, datasets, answers):
+    for module in (operations, layout, project, skills, configs, datasets, answers):
         _run(ctx, module)
     return ctx.report()
 

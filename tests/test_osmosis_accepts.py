@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from doc_commands import HelpTree, command_lines
+from doc_commands import HelpTree, claim_problem, command_lines, flag_claims
 from helpers import Osmosis, committed_copy
 
 pytestmark = pytest.mark.osmosis
@@ -206,6 +206,11 @@ def test_every_documented_osmosis_command_exists(
                     problems.append(
                         f"{doc.relative_to(workspace)}: osmosis {' '.join(words)} -> {problem}"
                     )
+            # Flags named in prose ("before `model deploy` ... add `--yes`") are checked too.
+            for claim in flag_claims(doc.read_text(encoding="utf-8"), tree):
+                seen += 1
+                if problem := claim_problem(claim, tree):
+                    problems.append(f"{doc.relative_to(workspace)}: {problem}")
     assert seen > 20, "expected the docs to show real commands"
     assert not problems, "\n".join(sorted(set(problems)))
 
@@ -218,6 +223,33 @@ def test_command_checker_rejects_invented_commands(osmosis: Osmosis, tmp_path: P
     assert "not a subcommand" in tree.problem(["rollout", "serve", "x"])
     assert "no option --dry-run" in tree.problem(["train", "submit", "x.toml", "--dry-run"])
     assert "not a subcommand" in tree.problem(["deploy", "x"])
+
+
+#: The sentence AGENTS.md used to carry: `model deploy` has no `--yes` (it acts at once).
+INVENTED_DEPLOY_YES = """\
+- Ask the user before anything that costs money or cannot be undone: `eval submit`,
+  `train submit`, `dataset upload`, `model deploy`, stopping runs. Add
+  `--yes` only after they approved; without it `--json` mode stops with `INTERACTIVE_REQUIRED`.
+
+Deploy with `osmosis --json model deploy my-lora --yes` once the user agreed.
+"""
+
+
+def test_markdown_walk_catches_model_deploy_yes(osmosis: Osmosis, tmp_path: Path) -> None:
+    """Guard: the walk above fails on `--yes` said of `model deploy`, in prose and in code."""
+    tree = HelpTree(lambda words: _help(osmosis, words, tmp_path))
+    code = [tree.problem(words) for words in command_lines(INVENTED_DEPLOY_YES)]
+    assert "osmosis model deploy: no option --yes" in code
+    prose = {claim_problem(c, tree) for c in flag_claims(INVENTED_DEPLOY_YES, tree)}
+    assert "mentions --yes with `osmosis model deploy`, which has no option --yes" in prose
+    # The submits do have --yes: only the invented pairing is reported.
+    assert not any("eval submit" in problem for problem in prose)
+    # A true negative statement passes; a false one is caught.
+    true = "`osmosis model deploy` has no `--yes`: it acts at once."
+    false = "`osmosis eval submit` has no `--yes`: it acts at once."
+    assert {claim_problem(c, tree) for c in flag_claims(true, tree)} == {""}
+    assert {claim_problem(c, tree) for c in flag_claims(false, tree)} == {
+        "says osmosis eval submit has no --yes, but it does"}
 
 
 def _help(osmosis: Osmosis, words: list[str], cwd: Path) -> tuple[int, str]:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import changes, session, snapshot
+from . import changes, optout, session, snapshot
 from .errors import WorkspaceError
 from .gitutil import dirty_paths, has_commit, ls_remote_tags, run_git
 from .results import UpdateResult
@@ -102,10 +102,12 @@ def update_workspace(
     snap = snapshot.take(root)
     dangling_before = changes.dangling(root)
     head_skills = changes.head_skill_names(root)
+    held = optout.hold(root)
     try:
         with session.operation(cache_dir=cache_dir, private_cache=private_cache,
                                extra_env=_COPIER_TEMP_IDENTITY) as op:
             _run_copier(root, answers_file, target, answers, conflict)
+            opted_out = optout.release(held)  # paths the user opted out of, as they were
             kept = _keep_user_edited_deletions(root, recorded, op.scratch)
             pruned = prune_dangling_links(root, dangling_before)
             conflicts = changes.conflicts(root)
@@ -127,7 +129,7 @@ def update_workspace(
         path=root, from_version=old, to_version=str(now.get("_commit") or target),
         changes=summary, conflicts=tuple(conflicts), kept=tuple(kept), pruned_links=tuple(pruned),
         answers={k: v for k, v in now.items() if not str(k).startswith("_")},
-        notes=() if rollout else _other_rollouts_note(root),
+        notes=optout.note(opted_out) + (() if rollout else _other_rollouts_note(root)),
     )
 
 

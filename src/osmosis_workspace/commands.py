@@ -248,6 +248,9 @@ def update(
     rollout: Annotated[str | None, typer.Option(
         "--rollout", help="Update only this rollout (one added with add-rollout, through its "
                           ".copier-answers.rollout-NAME.yml) instead of the workspace.")] = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="Update the workspace and every rollout added with add-rollout (each "
+                      "answers file) in one run: all of them, or nothing.")] = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Update the workspace to a newer template version (from a clean git tree).
@@ -257,6 +260,9 @@ def update(
     the workspace is restored exactly as it was. Nothing is committed: review, then commit.
     """
     from .update import update_workspace
+
+    if all_:
+        _update_all(path, ref, conflict.value, json_mode, bool(rollout or data_file or set_))
 
     def run() -> Any:
         answers = _answers(data_file, set_, _questionnaire_of(path, ref))
@@ -271,6 +277,30 @@ def update(
         _print_update(result)
         for note in result.notes:
             output.err(f"note: {note}")
+    raise typer.Exit(int(code))
+
+
+def _update_all(path: Path, ref: str | None, conflict: str, json_mode: bool,
+                misused: bool) -> None:
+    """``update --all``: every answers file, all or nothing (see :mod:`.update_all`)."""
+    from .update_all import AllOptions, update_all
+
+    def run() -> Any:
+        if misused:
+            raise WorkspaceError("usage", "--all updates every answers file with its own "
+                                          "answers: it takes no --rollout, --set or --data-file")
+        return update_all(path, AllOptions(ref=ref, conflict=conflict, private_cache=False))
+
+    result = _call("update", json_mode, run)
+    code = ExitCode.CONFLICTS if result.conflicts else ExitCode.OK
+    if json_mode:
+        output.emit_json(output.envelope("update", code, result.to_dict()))
+    else:
+        for name, one in result.updates:
+            output.out(f"{name}:")
+            _print_update(one)
+            for note in one.notes:
+                output.err(f"note: {note}")
     raise typer.Exit(int(code))
 
 
@@ -373,9 +403,12 @@ def check_update(
         output.out(f"Up to date: {result.current} is the latest version of {result.template}.")
     else:
         output.out(f"Update available: {result.current} -> {result.latest} ({result.template}).")
+        output.bullet_list("Answers files behind", [f"{name} ({version})" for name, version
+                                                    in result.behind.items()])
         if result.preview is not None:
             _print_update(result.preview, preview=True)
-        output.err("Run `osmosis-workspace update` from a clean git tree to apply it.")
+        output.err("Run `osmosis-workspace update --all` from a clean git tree to apply it to "
+                   "all of them.")
     raise typer.Exit(int(code))
 
 

@@ -67,12 +67,13 @@ def release(held: Held) -> list[str]:
     tracked = list(held.tracked)
     changed: set[str] = set()
     for start in range(0, len(tracked), _CHUNK):
-        chunk = tracked[start:start + _CHUNK]
-        out = run_git(["-c", "core.quotePath=false", "diff", "--name-only", "-z", "HEAD", "--",
-                       *chunk], root).stdout
+        chunk = tracked[start : start + _CHUNK]
+        out = run_git(
+            ["-c", "core.quotePath=false", "diff", "--name-only", "-z", "HEAD", "--", *chunk], root
+        ).stdout
         changed.update(filter(None, out.split("\0")))
     for start in range(0, len(tracked), _CHUNK):
-        run_git(["checkout", "HEAD", "--", *tracked[start:start + _CHUNK]], root)
+        run_git(["checkout", "HEAD", "--", *tracked[start : start + _CHUNK]], root)
     # After the checkout, so the patterns are the user's (the opt-out file is held too).
     created = _matching(root, "--others") & _listed(root, "--others", "--exclude-standard")
     for rel in sorted(created):

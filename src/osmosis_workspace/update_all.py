@@ -59,12 +59,12 @@ def answers_files(root: Path) -> list[tuple[str, str | None]]:
     from .workspace import locate
 
     _root, main = locate(root)
-    return [(main.name, None), *((p.name, name) for name, p in
-                                 rollout_answers_files(root).items())]
+    return [(main.name, None), *((p.name, name) for name, p in rollout_answers_files(root).items())]
 
 
-def update_all(path: str | os.PathLike[str] | None = None,
-               options: AllOptions = AllOptions()) -> UpdateAllResult:
+def update_all(
+    path: str | os.PathLike[str] | None = None, options: AllOptions = AllOptions()
+) -> UpdateAllResult:
     """Update every answers file of the workspace at ``path`` (see the module docstring)."""
     root, _answers_file, _recorded = preconditions(path)
     scratch = Path(tempfile.mkdtemp(prefix="osmosis-workspace-update-all-"))
@@ -73,12 +73,14 @@ def update_all(path: str | os.PathLike[str] | None = None,
         start = run_git(["rev-parse", "HEAD"], clone).stdout.strip()
         updates = run_all(clone, options)
         patch = scratch / "update.patch"
-        patch.write_bytes(run_git(["diff", "--binary", "--no-renames", start, "HEAD"], clone,
-                                  text=False).stdout)
+        patch.write_bytes(
+            run_git(["diff", "--binary", "--no-renames", start, "HEAD"], clone, text=False).stdout
+        )
         if patch.stat().st_size:
             _apply(root, patch)
-        return UpdateAllResult(path=root, updates=tuple(
-            (name, _at(result, root)) for name, result in updates))
+        return UpdateAllResult(
+            path=root, updates=tuple((name, _at(result, root)) for name, result in updates)
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -93,9 +95,14 @@ def run_all(clone: Path, options: AllOptions) -> list[tuple[str, UpdateResult]]:
     """Update each answers file of ``clone`` in turn, committing each result in the clone."""
     results = []
     for name, rollout in answers_files(clone):
-        result = update_workspace(clone, ref=options.ref, conflict=options.conflict,
-                                  cache_dir=options.cache_dir,
-                                  private_cache=options.private_cache, rollout=rollout)
+        result = update_workspace(
+            clone,
+            ref=options.ref,
+            conflict=options.conflict,
+            cache_dir=options.cache_dir,
+            private_cache=options.private_cache,
+            rollout=rollout,
+        )
         results.append((name, result))
         run_git(["add", "--all"], clone)
         if run_git(["status", "--porcelain"], clone).stdout.strip():

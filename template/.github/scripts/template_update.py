@@ -173,6 +173,10 @@ def restore_opted_out(held: list[str]) -> None:
         git("checkout", "HEAD", "--", *held)
     for path in opted_out("--others") & listed("--others", "--exclude-standard"):
         Path(path).unlink()
+        folder = Path(path).parent
+        while folder != Path(".") and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 def copier_env() -> dict[str, str]:

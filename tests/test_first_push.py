@@ -71,11 +71,17 @@ def runner_env(osmosis: Osmosis, work: Path) -> dict[str, str]:
     (tools / "uv").symlink_to(osmosis.bin_dir / "uv")
     home = work / "home"
     home.mkdir()
-    env = {k: v for k, v in uv_env(osmosis).items() if k.startswith(("UV_", "GIT_", "LANG"))}
+    env = {k: v for k, v in uv_env(osmosis).items()
+           if k.startswith(("UV_", "GIT_", "LANG", "SSL_")) or _machine_trust(k)}
     env.pop("UV_PROJECT_ENVIRONMENT", None)
     env.update(PATH=f"{tools}{os.pathsep}{SYSTEM_PATH}", HOME=str(home),
                UV_TOOL_DIR=str(work / "uv-tools"), UV_TOOL_BIN_DIR=str(work / "uv-tools-bin"))
     return env
+
+
+def _machine_trust(name: str) -> bool:
+    """This machine's TLS trust store and proxy settings (a runner has its own)."""
+    return "CERT" in name or "CA_BUNDLE" in name or name.lower().endswith("_proxy")
 
 
 def _plain(value: Any) -> str:

@@ -188,14 +188,23 @@ def copier_env() -> dict[str, str]:
 def run_copier(version: str | None, answers_file: str = ANSWERS_FILE) -> None:
     """`copier update` in place. --trust: the template's Jinja extensions are Python code."""
     command = shlex.split(os.environ.get("COPIER", "copier"))
-    args = [*command, "update", "--trust", "--defaults", "--conflict", "inline",
-            "--answers-file", answers_file]
+    args = [
+        *command,
+        "update",
+        "--trust",
+        "--defaults",
+        "--conflict",
+        "inline",
+        "--answers-file",
+        answers_file,
+    ]
     if version:
         args += ["--vcs-ref", version]
     result = run(args, env=copier_env(), check=False)
     if result.returncode != 0:
-        raise UpdateError(f"copier update of {answers_file} failed; nothing was changed.\n"
-                          f"{result.stderr}")
+        raise UpdateError(
+            f"copier update of {answers_file} failed; nothing was changed.\n{result.stderr}"
+        )
 
 
 def refresh_lock() -> str:
@@ -540,8 +549,9 @@ def publish(update: Update, body: str, repo: str, *, local: bool) -> int:
             f"{len(update.conflicts) + len(update.rejects)} file(s); see the pull request."
         )
     if local:
-        report(f"Committed on branch {update.branch} (nothing pushed). Pull request text:\n\n"
-               f"{body}")
+        report(
+            f"Committed on branch {update.branch} (nothing pushed). Pull request text:\n\n{body}"
+        )
         return 0
     branch = update.branch
     pushed = remote_git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", check=False)

@@ -7,6 +7,7 @@ port on 127.0.0.1 and ``--yes`` is never passed).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tomllib
 from pathlib import Path
@@ -255,3 +256,39 @@ def test_markdown_walk_catches_model_deploy_yes(osmosis: Osmosis, tmp_path: Path
 def _help(osmosis: Osmosis, words: list[str], cwd: Path) -> tuple[int, str]:
     result = osmosis.run(*words, "--help", cwd=cwd, timeout=60)
     return result.code, result.stdout
+
+
+SDK_FACTS = r"""
+import inspect, json
+from osmosis_ai.eval.local.results import aggregate_metrics
+from osmosis_ai.platform.cli import eval_run
+rows = [{"status": "success", "reward": 1.0, "row_index": 0},
+        {"status": "failed", "row_index": 1},
+        {"status": "skipped", "row_index": 2}]
+source = inspect.getsource(eval_run)
+print(json.dumps({
+    "metrics": aggregate_metrics(rows, pass_threshold=1.0),
+    "partial_exits_1": 'status="partial" if incomplete' in source
+                       and "exit_code=1 if incomplete" in source,
+}))
+"""
+
+
+def test_what_the_skills_say_about_eval_results_is_what_the_sdk_does(
+    osmosis: Osmosis, default_workspace: Path
+) -> None:
+    """Pass rate counts failed rows; a partial run exits 1 with status "partial" on stdout."""
+    ran = subprocess.run([str(osmosis.bin_dir / "python"), "-c", SDK_FACTS],
+                         capture_output=True, text=True, timeout=120, env=osmosis.env())
+    assert ran.returncode == 0, ran.stderr
+    facts = json.loads(ran.stdout)
+    metrics = facts["metrics"]
+    assert metrics["graded"] == 1 and metrics["pass_rate"] == 0.5, metrics  # 1 of 2 scored
+    plan_eval = (default_workspace / ".agents/skills/plan-eval/SKILL.md").read_text()
+    assert "divided by every sample that was not skipped: a\nfailed row counts as a miss" \
+        in plan_eval
+    assert "share of\ngraded samples" not in plan_eval
+
+    assert facts["partial_exits_1"], "osmosis eval run no longer exits 1 on a partial run"
+    evaluate = (default_workspace / ".agents/skills/evaluate-rollouts/SKILL.md").read_text()
+    assert 'status: "partial"' in evaluate and "**or** it stopped before every row ran" in evaluate

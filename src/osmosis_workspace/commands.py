@@ -493,8 +493,12 @@ def _add_rollout_steps(result: Any) -> list[str]:
     review = [] if result.commit else [
         f"Review and commit: git add -A -- rollouts/{name} configs pyproject.toml "
         f"{result.answers_file} data && git commit -m 'Add rollout {name}'"]
+    # CI installs a committed uv.lock with --locked: it must list the new rollout too.
+    lock = ["Refresh the lock for the new rollout: uv lock && git commit -m 'Lock rollout "
+            f"{name}' uv.lock"] if (Path(result.path) / "uv.lock").is_file() else []
     return [
         *review,
+        *lock,
         f"Edit rollouts/{name}/ (workflow, tools, grader) with your coding agent: the "
         "create-rollouts skill knows the layout",
         f"Try it on four rows: osmosis eval run configs/eval/{name}.toml --dataset-file "

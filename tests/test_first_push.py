@@ -194,7 +194,10 @@ class _NewerIndex(http.server.BaseHTTPRequestHandler):
 
     wheel: tuple[str, bytes] = ("", b"")
 
-    def do_GET(self) -> None:
+    def do_HEAD(self) -> None:
+        self.do_GET(head=True)
+
+    def do_GET(self, head: bool = False) -> None:
         name, data = self.wheel
         if self.path.rstrip("/") == f"/simple/{FAKE}":
             body = json.dumps({"meta": {"api-version": "1.1"}, "name": FAKE, "files": [{
@@ -211,7 +214,8 @@ class _NewerIndex(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if not head:
+            self.wfile.write(body)
 
     def log_message(self, *args: Any) -> None:
         pass

@@ -506,7 +506,7 @@ def update_all(version: str | None, *, held: list[str]) -> tuple[list[str], list
     """`copier update` of every answers file, in one tree; (conflicted files, *.rej files).
 
     Copier refuses a dirty tree, so after each answers file the result is staged into a
-    temporary commit, undone (`git reset --soft`) once all are done.
+    temporary commit, undone (`git reset --soft`, everything staged) once all are done.
     """
     conflicts: set[str] = set()
     rejects: set[str] = set()
@@ -525,7 +525,9 @@ def update_all(version: str | None, *, held: list[str]) -> tuple[list[str], list
         if warning := refresh_lock():
             print(f"::warning::{warning}")
     finally:
-        git("reset", "--quiet", "--soft", start)
+        if git("rev-parse", "HEAD") != start:
+            git("add", "--all")  # unmerged entries would stop the reset
+            git("reset", "--quiet", "--soft", start)
     return sorted(conflicts), sorted(rejects)
 
 

@@ -129,3 +129,105 @@ def parse_help(text: str) -> tuple[set[str], set[str]]:
             if name:
                 subcommands.add(name.group(1))
     return subcommands, options
+
+
+# ---------------------------------------------------------------------------------------------
+# Flags named in prose: "`model deploy` ... add `--yes`" must be true of that command
+# ---------------------------------------------------------------------------------------------
+
+#: "has no `--yes`": a claim that the command lacks the flag.
+_NEGATION = re.compile(r"\bno\s+`(-[-\w]+)`", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def prose_units(markdown: str) -> Iterator[str]:
+    """Paragraphs, list items and table rows outside fenced code (one claim's reach)."""
+    unit: list[str] = []
+    fence: str | None = None
+    for line in markdown.splitlines():
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group(1)
+        elif fence is not None:
+            fence = None if line.strip().startswith(fence) else fence
+            continue
+        if fence is not None or not line.strip() or _LIST_ITEM.match(line) \
+                or line.lstrip().startswith(("|", "#")):
+            if unit:
+                yield " ".join(unit)
+            unit = [line] if fence is None and line.strip() else []
+            continue
+        unit.append(line.strip())
+    if unit:
+        yield " ".join(unit)
+
+
+@dataclass(frozen=True)
+class FlagClaim:
+    """`flag` is said to exist (or, when ``negated``, not to exist) on ``osmosis <command>``."""
+
+    command: tuple[str, ...]
+    flag: str
+    negated: bool
+    text: str
+
+
+def flag_claims(markdown: str, tree: HelpTree) -> Iterator[FlagClaim]:
+    """Each flag named in prose, paired with the commands it is said of.
+
+    A flag span is said of a command named just before it in its sentence ("`model deploy`
+    with `--yes`": at most three words apart, no comma or bracket between), or, in a sentence
+    naming no command, of the commands of the closest earlier sentence of the same paragraph
+    ("... before `model deploy`. Add `--yes` only after ..."). "no `--flag`" makes it a claim
+    that the command lacks the flag, which is checked too.
+    """
+    for unit in prose_units(markdown):
+        last: set[tuple[str, ...]] = set()
+        for sentence in re.split(r"(?<=[.!?;:|])\s+", unit):
+            negated = {m.group(1) for m in _NEGATION.finditer(sentence)}
+            here: list[tuple[tuple[str, ...], int]] = []  # (command, end of its span)
+            for match in _CODE_SPAN.finditer(sentence):
+                span = match.group(2).strip()
+                if span.startswith("-") and len(span) > 1:
+                    flag = span.split()[0].split("=", 1)[0]
+                    near = {c for c, end in here if _adjacent(sentence[end:match.start()])}
+                    for command in sorted(near if here else last):
+                        yield FlagClaim(command, flag, flag in negated, unit)
+                elif command := _command_path(span, tree):
+                    here.append((command, match.end()))
+            last = {c for c, _ in here} or last
+
+
+def _adjacent(gap: str) -> bool:
+    return len(gap.split()) <= 3 and not re.search(r"[,()\[\]]", gap)
+
+
+def _command_path(span: str, tree: HelpTree) -> tuple[str, ...] | None:
+    """The osmosis leaf command a code span names (`model deploy`, `osmosis eval run x`)."""
+    try:
+        words = shlex.split(span)
+    except ValueError:
+        words = span.split()
+    explicit = bool(words) and words[0] == "osmosis"
+    words = [w for w in words[explicit:] if w not in GLOBAL_FLAGS]
+    path: list[str] = []
+    found = tree.lookup([])
+    while found is not None and found[0] and words and words[0] in found[0]:
+        path.append(words.pop(0))
+        found = tree.lookup(path)
+    if found is None or found[0] or not path or not (explicit or len(path) >= 2):
+        return None
+    return tuple(path)
+
+
+def claim_problem(claim: FlagClaim, tree: HelpTree) -> str:
+    """Why a prose claim about a flag is false for the pinned CLI, or ``""``."""
+    found = tree.lookup(list(claim.command))
+    assert found is not None
+    has = claim.flag in found[1] or claim.flag in GLOBAL_FLAGS | GLOBAL_WITH_VALUE
+    where = f"osmosis {' '.join(claim.command)}"
+    if claim.negated and has:
+        return f"says {where} has no {claim.flag}, but it does"
+    if not claim.negated and not has:
+        return f"mentions {claim.flag} with `{where}`, which has no option {claim.flag}"
+    return ""

@@ -153,6 +153,15 @@ def build_template_repo(dest: Path) -> TemplateRepo:
     return TemplateRepo(dest)
 
 
+def shared_published_template(factory: Any) -> TemplateRepo:
+    """:func:`build_template_repo` once per session: the whole repository (an installable
+    osmosis-workspace package too) at tags v1.0.0 and v2.0.0, as a workspace's CI finds it."""
+    from workspace_api_helpers import shared
+
+    return shared("published-template", lambda: build_template_repo(
+        factory.mktemp("published-template") / "osmosis-workspace"))
+
+
 def with_bare_origin(workspace: Path, origin: Path) -> Path:
     """Give a committed workspace a local bare repository as `origin`, with main pushed."""
     git("init", "-q", "--bare", str(origin), cwd=workspace.parent)

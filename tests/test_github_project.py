@@ -30,15 +30,14 @@ from github_helpers import (
     GitHubRecorder,
     TemplateRepo,
     add_rollout_to_root_pyproject,
-    build_template_repo,
     cli_command_problem,
     cli_commands,
     load_script,
     load_workflow,
     run_scripts,
+    shared_published_template,
     step_script,
     uv,
-    uv_env,
     with_bare_origin,
 )
 from helpers import ANSWER_SETS, ROOT, Osmosis, committed_copy, git, git_init_commit, render
@@ -105,19 +104,53 @@ def test_workflows_do_what_the_workspace_promises(default_workspace: Path) -> No
     assert checkout["with"]["persist-credentials"] is False, "the token must not reach Copier"
 
 
-def test_versions_are_pinned_to_this_release(default_workspace: Path) -> None:
-    """The CLI pins are this repository's version; ruff's pin is the same in both places."""
-    version = project_version()
+def checker_requirement(workspace: Path) -> str:
+    """The checker CI and pre-commit install: the recorded template source, as git."""
+    answers = yaml.safe_load((workspace / ".copier-answers.yml").read_text(encoding="utf-8"))
+    commit = str(answers["_commit"])
+    match = re.match(r"^.+-\d+-g([0-9a-f]+)$", commit)
+    return f"osmosis-workspace @ git+file://{answers['_src_path']}@{match[1] if match else commit}"
+
+
+def test_checker_and_resolution_pins_agree(default_workspace: Path) -> None:
+    """CI and pre-commit install the checker from the recorded template version (it is not on
+    PyPI); ruff's pin and uv's resolution cutoff are the same in every file that has them."""
+    requirement = checker_requirement(default_workspace)
     ci = (default_workspace / CI).read_text(encoding="utf-8")
-    assert f'"osmosis-workspace=={version}"' in ci
+    assert f'checker="${{CHECKER:-{requirement}}}"' in ci
+    assert "osmosis-workspace==" not in ci
     hooks = {h["id"]: h for h in yaml.safe_load(
         (default_workspace / PRE_COMMIT).read_text(encoding="utf-8"))["repos"][0]["hooks"]}
-    assert hooks[CLI_HOOK]["additional_dependencies"] == [f"osmosis-workspace=={version}"]
-    dev = tomllib.loads((default_workspace / "pyproject.toml").read_text(encoding="utf-8"))[
-        "dependency-groups"]["dev"]
-    ruff_pin = next(d for d in dev if d.startswith("ruff=="))
+    assert hooks[CLI_HOOK]["additional_dependencies"] == [requirement]
+    root = tomllib.loads((default_workspace / "pyproject.toml").read_text(encoding="utf-8"))
+    ruff_pin = next(d for d in root["dependency-groups"]["dev"] if d.startswith("ruff=="))
     assert hooks["ruff-check"]["additional_dependencies"] == [ruff_pin]
     assert hooks["ruff-format"]["additional_dependencies"] == [ruff_pin]
+    cutoff = root["tool"]["uv"]["exclude-newer"]
+    assert load_workflow(default_workspace / CI)["env"]["UV_EXCLUDE_NEWER"] == cutoff
+
+
+def test_checker_requirement_for_each_kind_of_source(tmp_path: Path) -> None:
+    """gh:/gl: shorthands, scp-style and local sources, tags and describe-style versions."""
+    import jinja2
+
+    macro = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROOT))).from_string(
+        "{% from 'includes/github/tools.jinja' import checker_requirement with context %}"
+        "{{ checker_requirement() }}")
+    cases = {
+        ("gh:acme/tmpl", "v1.2.0"): "osmosis-workspace @ git+https://github.com/acme/tmpl@v1.2.0",
+        ("gl:acme/tmpl", "v1.2.0-3-gabc1234"):
+            "osmosis-workspace @ git+https://gitlab.com/acme/tmpl@abc1234",
+        ("git@github.com:acme/tmpl.git", "v2"):
+            "osmosis-workspace @ git+ssh://git@github.com/acme/tmpl.git@v2",
+        ("https://example.com/tmpl.git", "v2"):
+            "osmosis-workspace @ git+https://example.com/tmpl.git@v2",
+        ("/srv/tmpl", "v2"): "osmosis-workspace @ git+file:///srv/tmpl@v2",
+        ("/srv/tmpl", ""): "",
+    }
+    for (src, commit), wanted in cases.items():
+        got = macro.render(_copier_answers={"_src_path": src, "_commit": commit})
+        assert got == wanted, (src, commit)
 
 
 @pytest.mark.osmosis
@@ -178,30 +211,12 @@ def _osmosis_help(osmosis: Osmosis, words: list[str], cwd: Path) -> tuple[int, s
 
 
 @pytest.fixture(scope="session")
-def cli_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A wheel of this repository: what `osmosis-workspace==<version>` is on PyPI in real life.
-
-    pre-commit installs a hook's `additional_dependencies` with pip, or with uv when the
-    pre-commit-uv plugin is installed next to it (as in the test venv, for speed); both find
-    this wheel through PIP_FIND_LINKS / UV_FIND_LINKS. Everything else comes from PyPI.
-    """
-    out = tmp_path_factory.mktemp("wheel")
-    uv_exe = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
-    built = subprocess.run([uv_exe, "build", "--wheel", "--quiet", "-o", str(out), str(ROOT)],
-                           capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stderr
-    assert list(out.glob(f"osmosis_workspace-{project_version()}-*.whl"))
-    return out
-
-
-@pytest.fixture(scope="session")
-def pre_commit_run(renders: dict[str, Path], cli_wheel: Path,
+def pre_commit_run(renders: dict[str, Path],
                    tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Run pre-commit in one committed copy of the default render, sharing one hook cache."""
     workspace = committed_copy(renders["defaults"], tmp_path_factory.mktemp("pc") / "demo-task")
     home = tmp_path_factory.mktemp("pre-commit-home")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_FIND_LINKS": str(cli_wheel),
-           "UV_FIND_LINKS": str(cli_wheel), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
            "NO_COLOR": "1"}
     # pre-commit-uv names a hook env after pre-commit's Python but lets UV_PYTHON choose the
     # interpreter; with dev.py's UV_PYTHON set, installs land in the wrong place.
@@ -217,19 +232,7 @@ def pre_commit_run(renders: dict[str, Path], cli_wheel: Path,
     return run
 
 
-@pytest.mark.slow
-def test_pre_commit_passes_on_a_fresh_render(pre_commit_run) -> None:  # type: ignore[no-untyped-def]
-    result = pre_commit_run("--all-files", skip=CLI_HOOK)
-    assert result.returncode == 0, result.stdout + result.stderr
-    status = git("status", "--porcelain", cwd=pre_commit_run.workspace).stdout
-    assert status == "", f"hooks changed the fresh render:\n{status}"
-
-
-@pytest.mark.slow
-def test_pre_commit_workspace_check_hook_passes(pre_commit_run) -> None:  # type: ignore[no-untyped-def]
-    result = pre_commit_run(CLI_HOOK, "--all-files")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "osmosis-workspace check --fast" in result.stdout
+# (pre-commit run --all-files on fresh workspaces: tests/test_first_push.py)
 
 
 @pytest.mark.slow
@@ -256,7 +259,7 @@ def test_pre_commit_stops_conflict_leftovers(pre_commit_run) -> None:  # type: i
 
 @pytest.fixture(scope="session")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    return build_template_repo(tmp_path_factory.mktemp("template") / "osmosis-workspace")
+    return shared_published_template(tmp_path_factory)
 
 
 @pytest.fixture
@@ -446,10 +449,9 @@ def test_root_pyproject_installs_every_rendered_rollout(workspace: Path) -> None
 @pytest.mark.osmosis
 @pytest.mark.slow
 def test_uv_sync_offline_and_pytest_runs_every_rollout(
-    osmosis: Osmosis, renders: dict[str, Path], windows_clone: Path, cli_wheel: Path,
-    tmp_path: Path
+    osmosis: Osmosis, renders: dict[str, Path], windows_clone: Path, tmp_path: Path
 ) -> None:
-    """Offline from here on (windows_clone did the one online sync); CI's steps pass too.
+    """Offline from here on (windows_clone did the one online sync).
 
     The worked examples are left out to keep this quick (windows_clone syncs and tests the
     default render with them): the starter rollout plus one added rollout show the mechanism.
@@ -490,25 +492,7 @@ def test_uv_sync_offline_and_pytest_runs_every_rollout(
     check = uv(osmosis, "sync", "--check", cwd=workspace, offline=True)
     assert check.returncode == 0, check.stdout + check.stderr
 
-    # Every `run:` step of the CI workflow, in order, on this two-rollout workspace: offline,
-    # except `uvx osmosis-workspace`, which resolves the CLI (from the wheel of this repository)
-    # and its dependencies as CI would.
-    git("add", "-A", cwd=workspace)
-    git("commit", "-q", "-m", "Add a second rollout", cwd=workspace)
-    ran = []
-    for name, script in run_scripts(load_workflow(workspace / CI)):
-        online = "osmosis-workspace" in script
-        env = uv_env(osmosis, UV_FIND_LINKS=str(cli_wheel), **({} if online else
-                                                               {"UV_OFFLINE": "1"}))
-        step = subprocess.run(["bash", "-e", "-c", script], cwd=workspace, env=env,
-                              capture_output=True, text=True, timeout=600)
-        output = step.stdout[-4000:] + step.stderr[-4000:]
-        assert step.returncode == 0, f"CI step {name!r} failed:\n{output}"
-        ran.append(name)
-        if name.startswith("Each rollout"):
-            for rollout in (first, extra):
-                assert (workspace / "rollouts" / rollout / ".venv").is_dir(), rollout
-    assert len(ran) >= 7, ran
+    # (Every CI step, on a fresh render and one with an added rollout: test_first_push.py.)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,13 +7,14 @@ port on 127.0.0.1 and ``--yes`` is never passed).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
-from doc_commands import HelpTree, command_lines
+from doc_commands import HelpTree, claim_problem, command_lines, flag_claims
 from helpers import Osmosis, committed_copy
 
 pytestmark = pytest.mark.osmosis
@@ -206,6 +207,11 @@ def test_every_documented_osmosis_command_exists(
                     problems.append(
                         f"{doc.relative_to(workspace)}: osmosis {' '.join(words)} -> {problem}"
                     )
+            # Flags named in prose ("before `model deploy` ... add `--yes`") are checked too.
+            for claim in flag_claims(doc.read_text(encoding="utf-8"), tree):
+                seen += 1
+                if problem := claim_problem(claim, tree):
+                    problems.append(f"{doc.relative_to(workspace)}: {problem}")
     assert seen > 20, "expected the docs to show real commands"
     assert not problems, "\n".join(sorted(set(problems)))
 
@@ -220,6 +226,69 @@ def test_command_checker_rejects_invented_commands(osmosis: Osmosis, tmp_path: P
     assert "not a subcommand" in tree.problem(["deploy", "x"])
 
 
+#: The sentence AGENTS.md used to carry: `model deploy` has no `--yes` (it acts at once).
+INVENTED_DEPLOY_YES = """\
+- Ask the user before anything that costs money or cannot be undone: `eval submit`,
+  `train submit`, `dataset upload`, `model deploy`, stopping runs. Add
+  `--yes` only after they approved; without it `--json` mode stops with `INTERACTIVE_REQUIRED`.
+
+Deploy with `osmosis --json model deploy my-lora --yes` once the user agreed.
+"""
+
+
+def test_markdown_walk_catches_model_deploy_yes(osmosis: Osmosis, tmp_path: Path) -> None:
+    """Guard: the walk above fails on `--yes` said of `model deploy`, in prose and in code."""
+    tree = HelpTree(lambda words: _help(osmosis, words, tmp_path))
+    code = [tree.problem(words) for words in command_lines(INVENTED_DEPLOY_YES)]
+    assert "osmosis model deploy: no option --yes" in code
+    prose = {claim_problem(c, tree) for c in flag_claims(INVENTED_DEPLOY_YES, tree)}
+    assert "mentions --yes with `osmosis model deploy`, which has no option --yes" in prose
+    # The submits do have --yes: only the invented pairing is reported.
+    assert not any("eval submit" in problem for problem in prose)
+    # A true negative statement passes; a false one is caught.
+    true = "`osmosis model deploy` has no `--yes`: it acts at once."
+    false = "`osmosis eval submit` has no `--yes`: it acts at once."
+    assert {claim_problem(c, tree) for c in flag_claims(true, tree)} == {""}
+    assert {claim_problem(c, tree) for c in flag_claims(false, tree)} == {
+        "says osmosis eval submit has no --yes, but it does"}
+
+
 def _help(osmosis: Osmosis, words: list[str], cwd: Path) -> tuple[int, str]:
     result = osmosis.run(*words, "--help", cwd=cwd, timeout=60)
     return result.code, result.stdout
+
+
+SDK_FACTS = r"""
+import inspect, json
+from osmosis_ai.eval.local.results import aggregate_metrics
+from osmosis_ai.platform.cli import eval_run
+rows = [{"status": "success", "reward": 1.0, "row_index": 0},
+        {"status": "failed", "row_index": 1},
+        {"status": "skipped", "row_index": 2}]
+source = inspect.getsource(eval_run)
+print(json.dumps({
+    "metrics": aggregate_metrics(rows, pass_threshold=1.0),
+    "partial_exits_1": 'status="partial" if incomplete' in source
+                       and "exit_code=1 if incomplete" in source,
+}))
+"""
+
+
+def test_what_the_skills_say_about_eval_results_is_what_the_sdk_does(
+    osmosis: Osmosis, default_workspace: Path
+) -> None:
+    """Pass rate counts failed rows; a partial run exits 1 with status "partial" on stdout."""
+    ran = subprocess.run([str(osmosis.bin_dir / "python"), "-c", SDK_FACTS],
+                         capture_output=True, text=True, timeout=120, env=osmosis.env())
+    assert ran.returncode == 0, ran.stderr
+    facts = json.loads(ran.stdout)
+    metrics = facts["metrics"]
+    assert metrics["graded"] == 1 and metrics["pass_rate"] == 0.5, metrics  # 1 of 2 scored
+    plan_eval = (default_workspace / ".agents/skills/plan-eval/SKILL.md").read_text()
+    assert "divided by every sample that was not skipped: a\nfailed row counts as a miss" \
+        in plan_eval
+    assert "share of\ngraded samples" not in plan_eval
+
+    assert facts["partial_exits_1"], "osmosis eval run no longer exits 1 on a partial run"
+    evaluate = (default_workspace / ".agents/skills/evaluate-rollouts/SKILL.md").read_text()
+    assert 'status: "partial"' in evaluate and "**or** it stopped before every row ran" in evaluate

@@ -39,14 +39,28 @@ def check_for_update(path: str | os.PathLike[str] | None = None, *, ref: str | N
                              f"{answers_file.name} records no template source or version")
     check_location(str(src))
     latest = ref or latest_tag(ls_remote_tags(str(src)))
-    cur_v, new_v = version_of(str(current)), version_of(latest)
-    available = bool(latest) and (cur_v is None or new_v is None or new_v > cur_v) \
-        and latest != current
+    behind = {name: version for name, version in _recorded_versions(root, answers_file).items()
+              if _is_behind(version, latest)}
+    available = bool(behind)
     result = None
-    if available and preview:
+    if _is_behind(str(current), latest) and preview:
         result = _preview(root, latest, cache_dir=cache_dir, private_cache=private_cache)
     return UpdateCheck(path=root, template=str(src), current=str(current), latest=latest,
-                       available=available, preview=result)
+                       available=available, preview=result, behind=behind)
+
+
+def _is_behind(current: str, latest: str | None) -> bool:
+    cur_v, new_v = version_of(current), version_of(latest)
+    return bool(latest) and (cur_v is None or new_v is None or new_v > cur_v) \
+        and latest != current
+
+
+def _recorded_versions(root: Path, answers_file: Path) -> dict[str, str]:
+    """``{answers file: recorded _commit}`` of the workspace and every added rollout."""
+    from .workspace import rollout_answers_files
+
+    files = [answers_file, *rollout_answers_files(root).values()]
+    return {path.name: str(read_answers(path).get("_commit") or "") for path in files}
 
 
 def _preview(root: Path, target: str | None, *, cache_dir: Path | None, private_cache: bool):

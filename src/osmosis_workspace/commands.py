@@ -255,6 +255,9 @@ def update(
     abort: Annotated[bool, typer.Option(
         "--abort", help="Undo an interrupted update or add-rollout: put the tree and index "
                         "back exactly as they were before it started.")] = False,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="Update the workspace and every rollout added with add-rollout (each "
+                      "answers file) in one run: all of them, or nothing.")] = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Update the workspace to a newer template version (from a clean git tree).
@@ -268,6 +271,8 @@ def update(
 
     if abort:
         _abort(path, json_mode)
+    if all_:
+        _update_all(path, ref, conflict.value, json_mode, bool(rollout or data_file or set_))
 
     def run() -> Any:
         answers = _answers(data_file, set_, _questionnaire_of(path, ref))
@@ -297,6 +302,30 @@ def _abort(path: Path, json_mode: bool) -> NoReturn:
         for rel in result.left:
             output.out(f"  {rel}")
     raise typer.Exit(int(ExitCode.OK))
+
+
+def _update_all(path: Path, ref: str | None, conflict: str, json_mode: bool,
+                misused: bool) -> None:
+    """``update --all``: every answers file, all or nothing (see :mod:`.update_all`)."""
+    from .update_all import AllOptions, update_all
+
+    def run() -> Any:
+        if misused:
+            raise WorkspaceError("usage", "--all updates every answers file with its own "
+                                          "answers: it takes no --rollout, --set or --data-file")
+        return update_all(path, AllOptions(ref=ref, conflict=conflict, private_cache=False))
+
+    result = _call("update", json_mode, run)
+    code = ExitCode.CONFLICTS if result.conflicts else ExitCode.OK
+    if json_mode:
+        output.emit_json(output.envelope("update", code, result.to_dict()))
+    else:
+        for name, one in result.updates:
+            output.out(f"{name}:")
+            _print_update(one)
+            for note in one.notes:
+                output.err(f"note: {note}")
+    raise typer.Exit(int(code))
 
 
 def _questionnaire_of(path: Path, ref: str | None, *, recorded_version: bool = False) -> Any:
@@ -398,9 +427,12 @@ def check_update(
         output.out(f"Up to date: {result.current} is the latest version of {result.template}.")
     else:
         output.out(f"Update available: {result.current} -> {result.latest} ({result.template}).")
+        output.bullet_list("Answers files behind", [f"{name} ({version})" for name, version
+                                                    in result.behind.items()])
         if result.preview is not None:
             _print_update(result.preview, preview=True)
-        output.err("Run `osmosis-workspace update` from a clean git tree to apply it.")
+        output.err("Run `osmosis-workspace update --all` from a clean git tree to apply it to "
+                   "all of them.")
     raise typer.Exit(int(code))
 
 
@@ -485,8 +517,12 @@ def _add_rollout_steps(result: Any) -> list[str]:
     review = [] if result.commit else [
         f"Review and commit: git add -A -- rollouts/{name} configs pyproject.toml "
         f"{result.answers_file} data && git commit -m 'Add rollout {name}'"]
+    # CI installs a committed uv.lock with --locked: it must list the new rollout too.
+    lock = ["Refresh the lock for the new rollout: uv lock && git commit -m 'Lock rollout "
+            f"{name}' uv.lock"] if (Path(result.path) / "uv.lock").is_file() else []
     return [
         *review,
+        *lock,
         f"Edit rollouts/{name}/ (workflow, tools, grader) with your coding agent: the "
         "create-rollouts skill knows the layout",
         f"Try it on four rows: osmosis eval run configs/eval/{name}.toml --dataset-file "

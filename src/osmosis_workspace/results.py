@@ -105,6 +105,9 @@ class UpdateCheck(_Serializable):
     latest: str | None
     available: bool
     preview: UpdateResult | None = None
+    #: Every answers file (the workspace's and each added rollout's) older than ``latest``,
+    #: with the version it records: ``update --all`` brings them all to ``latest``.
+    behind: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

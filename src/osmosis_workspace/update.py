@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import changes, journal, oplock, preflight, session, snapshot, stops
+from . import changes, journal, oplock, optout, preflight, session, snapshot, stops
 from .errors import WorkspaceError
 from .gitutil import dirty_paths, has_commit, ls_remote_tags, run_git
 from .results import UpdateResult
@@ -151,12 +151,14 @@ def _update_locked(root: Path, opts: _Options) -> UpdateResult:
                                    "answers_file": answers_file.name}, snap)
     stops.point("update.journal-written")
     try:
+        held = optout.hold(root)
         with session.operation(cache_dir=opts.cache_dir, private_cache=opts.private_cache,
                                extra_env=_COPIER_TEMP_IDENTITY) as op:
             _run_copier(root, answers_file, target, opts.answers, opts.conflict,
                         exclude=[f"/{_glob_escape(p)}" for p in private],
                         check=_preflight_check(root, snap.ignored, private, notes))
             stops.point("update.copier-done")
+            opted_out = optout.release(held)  # paths the user opted out of, as they were
             kept = _keep_user_edited_deletions(root, recorded, op.scratch)
             pruned = prune_dangling_links(root, dangling_before)
             conflicts = changes.conflicts(root)
@@ -176,7 +178,8 @@ def _update_locked(root: Path, opts: _Options) -> UpdateResult:
         path=root, from_version=old, to_version=str(now.get("_commit") or target),
         changes=summary, conflicts=tuple(conflicts), kept=tuple(kept), pruned_links=tuple(pruned),
         answers={k: v for k, v in now.items() if not str(k).startswith("_")},
-        notes=tuple(notes) + (() if opts.rollout else _other_rollouts_note(root)),
+        notes=tuple(notes) + optout.note(opted_out)
+        + (() if opts.rollout else _other_rollouts_note(root)),
     )
 
 

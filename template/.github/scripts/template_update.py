@@ -7,12 +7,17 @@ The template-update workflow runs this script; you can run it yourself from a cl
 
 What it does:
 
-1. runs `copier update --defaults --conflict inline`: your answers in .copier-answers.yml are
-   reused and your own edits are merged with the template's changes;
+1. runs `copier update --defaults --conflict inline` for .copier-answers.yml and then for the
+   answers file of every rollout added with `osmosis-workspace add-rollout`
+   (.copier-answers.rollout-<name>.yml): your answers are reused and your own edits are
+   merged with the template's changes. Paths listed in .osmosis-workspace-ignore (gitignore
+   patterns) are put back exactly as they were after each run; a committed uv.lock is
+   refreshed with `uv lock` when uv is installed;
 2. stops quietly when the template has no newer version, or when the branch
    `template-update/<version>` already exists on origin (that version was already proposed;
    closing its pull request skips the version);
-3. commits everything on that branch, conflicts included, pushes it and opens a pull request
+3. commits everything on that branch as one commit, conflicts included, pushes it and opens
+   a pull request
    whose body lists the Agent Skills added, changed or removed and the other files changed.
 
 Conflicts are never committed silently: files Copier could not merge keep their conflict
@@ -33,6 +38,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -42,6 +48,8 @@ from pathlib import Path
 from typing import Any
 
 ANSWERS_FILE = ".copier-answers.yml"
+ROLLOUT_ANSWERS_GLOB = ".copier-answers.rollout-*.yml"
+OPTOUT_FILE = ".osmosis-workspace-ignore"
 SKILLS_DIR = ".agents/skills"
 BRANCH_PREFIX = "template-update/"
 LABEL = "template-update"
@@ -131,13 +139,47 @@ def report(text: str) -> None:
             handle.write(text + "\n")
 
 
-def answer(name: str) -> str:
-    """A top-level scalar of the answers file (no YAML library needed for these keys)."""
-    text = Path(ANSWERS_FILE).read_text(encoding="utf-8")
+def answer(name: str, answers_file: str = ANSWERS_FILE) -> str:
+    """A top-level scalar of an answers file (no YAML library needed for these keys)."""
+    text = Path(answers_file).read_text(encoding="utf-8")
     match = re.search(rf"^{re.escape(name)}:[ \t]*(.+?)[ \t]*$", text, re.MULTILINE)
     if not match:
-        raise UpdateError(f"{ANSWERS_FILE} has no {name}: was this workspace made by Copier?")
+        raise UpdateError(f"{answers_file} has no {name}: was this workspace made by Copier?")
     return match.group(1).strip("'\"")
+
+
+def answers_files() -> list[str]:
+    """The workspace's answers file, then those of rollouts added with add-rollout."""
+    return [ANSWERS_FILE, *sorted(str(p) for p in Path(".").glob(ROLLOUT_ANSWERS_GLOB))]
+
+
+def listed(*args: str) -> set[str]:
+    return set(filter(None, git("ls-files", "-z", *args).split("\0")))
+
+
+def opted_out(which: str) -> set[str]:
+    """Files matching .osmosis-workspace-ignore (git's own gitignore-style matching)."""
+    if not Path(OPTOUT_FILE).is_file():
+        return set()
+    return listed(which, "--ignored", f"--exclude-from={OPTOUT_FILE}")
+
+
+def hold_opted_out() -> list[str]:
+    """Committed paths the user opted out of (and the opt-out file itself), before updating."""
+    held = opted_out("--cached") | listed("--cached", "--", OPTOUT_FILE)
+    return sorted(held)
+
+
+def restore_opted_out(held: list[str]) -> None:
+    """Put opted-out paths back as HEAD has them; delete matching files the update created."""
+    if held:
+        git("checkout", "HEAD", "--", *held)
+    for path in opted_out("--others") & listed("--others", "--exclude-standard"):
+        Path(path).unlink()
+        folder = Path(path).parent
+        while folder != Path(".") and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 def copier_env() -> dict[str, str]:
@@ -151,20 +193,42 @@ def migrations_in(output: str) -> list[str]:
     return [f"{version}: {what}" for version, what in MIGRATION_LINE.findall(output)]
 
 
-def run_copier(version: str | None) -> list[str]:
+def run_copier(version: str | None, answers_file: str = ANSWERS_FILE) -> list[str]:
     """`copier update` in place; returns the migration steps that ran (see migrations_in).
 
     --trust: the template's Jinja extensions and migrations are Python code.
     """
     command = shlex.split(os.environ.get("COPIER", "copier"))
-    args = [*command, "update", "--trust", "--defaults", "--conflict", "inline"]
+    args = [
+        *command,
+        "update",
+        "--trust",
+        "--defaults",
+        "--conflict",
+        "inline",
+        "--answers-file",
+        answers_file,
+    ]
     if version:
         args += ["--vcs-ref", version]
     result = run(args, env=copier_env(), check=False)
     if result.returncode != 0:
-        restore_clean_tree()
-        raise UpdateError(f"copier update failed; nothing was changed.\n{result.stderr}")
+        raise UpdateError(
+            f"copier update of {answers_file} failed; nothing was changed.\n{result.stderr}"
+        )
     return migrations_in(result.stdout + result.stderr)
+
+
+def refresh_lock() -> str:
+    """`uv lock` when a uv.lock is committed and uv is installed; a warning line, or ""."""
+    if not listed("--cached", "--", "uv.lock"):
+        return ""
+    if not shutil.which("uv"):
+        return "uv is not installed here: run `uv lock` on this branch and commit uv.lock."
+    result = run(["uv", "lock", "--quiet"], env=copier_env(), check=False)
+    if result.returncode != 0:
+        return f"`uv lock` failed; run it on this branch and commit uv.lock:\n{result.stderr}"
+    return ""
 
 
 def restore_clean_tree() -> None:
@@ -302,9 +366,13 @@ def pr_body(update: Update) -> str:
             "",
         ]
     if update.migrations:
-        lines += ["### Migrations", "",
-                  "This update crossed template releases that move files or rename questions; "
-                  "these steps carried your files (with your edits) and answers along:", ""]
+        lines += [
+            "### Migrations",
+            "",
+            "This update crossed template releases that move files or rename questions; "
+            "these steps carried your files (with your edits) and answers along:",
+            "",
+        ]
         lines += [f"- {step}" for step in update.migrations]
         lines += ["", "The template's CHANGELOG.md explains each release.", ""]
     lines += ["### Agent Skills", ""]
@@ -426,8 +494,11 @@ def update_workspace(version: str | None, *, local: bool) -> int:
     base = current_branch()
     old_version, source = answer("_commit"), answer("_src_path")
     skills_before = skills_in("HEAD")
-
-    migrations = run_copier(version)
+    try:
+        found = update_all(version, held=hold_opted_out())
+    except BaseException:
+        restore_clean_tree()
+        raise
     new_version = answer("_commit")
     if not git("status", "--porcelain"):
         report(f"Already up to date with {source} at {old_version}.")
@@ -439,8 +510,8 @@ def update_workspace(version: str | None, *, local: bool) -> int:
         report(f"{new_version} was already proposed on branch {branch}: nothing to do.")
         return 0
 
-    update = Update(source, old_version, new_version, branch, base, migrations=migrations)
-    update.conflicts, update.rejects = find_conflicts()
+    update = Update(source, old_version, new_version, branch, base, migrations=found[2])
+    update.conflicts, update.rejects = found[0], found[1]
     git("add", "--all")  # stages conflicted files too (git refuses to switch branches before)
     git("switch", "--quiet", "--create", branch)
     changes = [
@@ -448,26 +519,68 @@ def update_workspace(version: str | None, *, local: bool) -> int:
         for line in git("diff", "--cached", "--name-status", "--no-renames", "HEAD").splitlines()
     ]
     describe(update, changes, skills_before)
+    git("commit", "--quiet", "--no-verify", "--message", commit_message(update))
+    body = pr_body(update)
+    return publish(update, body, repo, local=local)
+
+
+def update_all(version: str | None, *, held: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """`copier update` of every answers file, in one tree.
+
+    Returns (conflicted files, *.rej files, migration steps that ran).
+
+    Copier refuses a dirty tree, so after each answers file the result is staged into a
+    temporary commit, undone (`git reset --soft`, everything staged) once all are done.
+    """
+    conflicts: set[str] = set()
+    rejects: set[str] = set()
+    migrations: list[str] = []
+    start = git("rev-parse", "HEAD")
+    files = answers_files()
+    try:
+        for index, answers_file in enumerate(files):
+            migrations += run_copier(version, answers_file)
+            restore_opted_out(held)
+            found = find_conflicts()
+            conflicts.update(found[0])
+            rejects.update(found[1])
+            if index + 1 < len(files) and git("status", "--porcelain"):
+                git("add", "--all")
+                git("commit", "--quiet", "--no-verify", "--message", "template update (temporary)")
+        if warning := refresh_lock():
+            print(f"::warning::{warning}")
+    finally:
+        if git("rev-parse", "HEAD") != start:
+            git("add", "--all")  # unmerged entries would stop the reset
+            git("reset", "--quiet", "--soft", start)
+    return sorted(conflicts), sorted(rejects), migrations
+
+
+def commit_message(update: Update) -> str:
     message = (
-        f"Update workspace template to {new_version}\n\n"
-        f"From {source}, {old_version} -> {new_version}."
+        f"Update workspace template to {update.new_version}\n\n"
+        f"From {update.source}, {update.old_version} -> {update.new_version}."
     )
     if update.has_conflicts:
         message += "\n\nCommitted with unresolved conflicts in:\n" + "\n".join(
             f"  {path}" for path in [*update.conflicts, *update.rejects]
         )
-    git("commit", "--quiet", "--no-verify", "--message", message)
-    body = pr_body(update)
+    return message
 
+
+def publish(update: Update, body: str, repo: str, *, local: bool) -> int:
+    """Report (--local), or push the branch and open the pull request."""
     if update.has_conflicts:
         print(
-            f"::warning::Template update {new_version} has conflicts in "
+            f"::warning::Template update {update.new_version} has conflicts in "
             f"{len(update.conflicts) + len(update.rejects)} file(s); see the pull request."
         )
     if local:
-        report(f"Committed on branch {branch} (nothing pushed). Pull request text:\n\n{body}")
+        report(
+            f"Committed on branch {update.branch} (nothing pushed). Pull request text:\n\n{body}"
+        )
         return 0
-
+    branch = update.branch
     pushed = remote_git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", check=False)
     if pushed.returncode != 0:
         hint = ""
@@ -477,7 +590,7 @@ def update_workspace(version: str | None, *, local: bool) -> int:
                 "not push: add the TEMPLATE_UPDATE_TOKEN secret (see the workflow file)."
             )
         raise UpdateError(f"git push failed:\n{pushed.stderr}{hint}")
-    git("switch", "--quiet", base)  # leave a local checkout where it was
+    git("switch", "--quiet", update.base)  # leave a local checkout where it was
     url = open_pull_request(repo, update, body)
     report(f"Opened {url}\n\n{body}")
     return 0

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from osmosis_workspace.copier_adapter import levers
+from osmosis_workspace.copier_adapter import levers, render_plan
 
 #: What each lever was verified against, written out here so that a change to PINNED is a
 #: visible change to this test too.
@@ -48,7 +48,7 @@ def test_every_lever_digest_is_pinned(lever: str) -> None:
 def test_a_lever_whose_code_differs_refuses_to_install_and_says_why() -> None:
     code = r"""
 import logging, sys
-from osmosis_workspace.copier_adapter import levers
+from osmosis_workspace.copier_adapter import levers, render_plan
 logging.basicConfig(level=logging.WARNING, stream=sys.stdout, format="%(message)s")
 levers.PINNED["filemode"] = frozenset({"0" * 64})     # as if Copier had changed the method
 from copier import _main
@@ -107,3 +107,35 @@ assert all(status[lever] for lever in levers.LEVERS), status
     proc = run_python(code, **{levers.ENV: "1"})
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "x.txt").read_text() == "x\n"
+
+
+#: What the update's render-plan hook (copier_adapter/render_plan.py) was verified against.
+RENDER_PLAN_DIGEST = "0db3b5c14847d829e0740d21c9bcb33ac06018b8db9bec34d34ed17324a8f2ac"
+
+
+def test_render_plan_hook_digest_is_pinned() -> None:
+    assert RENDER_PLAN_DIGEST in render_plan.PINNED
+    assert render_plan.current_digest() == RENDER_PLAN_DIGEST, (
+        "Copier's render code the update preflight hooks changed: re-verify the hook "
+        "(tests/test_update_safety.py) before pinning the new digest"
+    )
+    assert render_plan.mode()[0] == "hook"
+
+
+def test_render_plan_falls_back_to_copiers_public_api_when_the_digest_differs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from copier import _main
+
+    monkeypatch.setattr(render_plan, "PINNED", frozenset({"0" * 64}))  # another Copier 9.x
+    how, why = render_plan.mode()
+    assert how == "public" and "not the verified code" in why
+    original = _main.Worker._render_template
+    seen: list[render_plan.Plan] = []
+    inputs = render_plan.PlanInputs("unused", "v1", "v2", ".copier-answers.yml", {}, {})
+    monkeypatch.setattr(
+        render_plan, "public_plan", lambda root, inputs: render_plan.Plan((), (), ())
+    )
+    with render_plan.checked(Path("."), inputs, seen.append) as used:
+        assert used == "public" and _main.Worker._render_template is original  # never hooked
+        assert seen == [render_plan.Plan((), (), ())]  # checked before Copier's update runs

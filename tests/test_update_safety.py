@@ -29,6 +29,7 @@ from workspace_api_helpers import TemplateRepo, copy_workspace, run_entry_point
 
 from osmosis_workspace import oplock
 from osmosis_workspace.api import WorkspaceError, add_rollout, create_workspace, update_workspace
+from osmosis_workspace.copier_adapter import render_plan
 from osmosis_workspace.exit_codes import ExitCode
 from osmosis_workspace.rootproject import registered_bytes
 
@@ -54,6 +55,18 @@ def v2_ws(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, repo: Templa
     return copy_workspace(small_workspace(tmp_path_factory, repo, V2), tmp_path / "ws2")
 
 
+@pytest.fixture(params=["hook", "public"])
+def plan_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each refusal case twice: with the verified render hook, and with the plan computed
+    through Copier's public API only (what any other Copier 9.x gets); same outcome."""
+    if request.param == "public":
+        monkeypatch.setenv(render_plan.ENV, "public")
+    else:
+        monkeypatch.delenv(render_plan.ENV, raising=False)
+    assert render_plan.mode()[0] == request.param
+    return request.param
+
+
 def json_error(proc: subprocess.CompletedProcess[str]) -> dict:
     return json.loads(proc.stdout)["error"]
 
@@ -63,7 +76,7 @@ def json_error(proc: subprocess.CompletedProcess[str]) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_update_refuses_ignored_and_flagged_paths_listing_each(v1_ws: Path) -> None:
+def test_update_refuses_ignored_and_flagged_paths_listing_each(v1_ws: Path, plan_mode: str) -> None:
     notes = v1_ws / ".osmosis" / "notes.md"
     notes.parent.mkdir()
     notes.write_bytes(b"my research notes, only here\n")  # .osmosis/ is git-ignored
@@ -77,32 +90,38 @@ def test_update_refuses_ignored_and_flagged_paths_listing_each(v1_ws: Path) -> N
     assert proc.returncode == ExitCode.REFUSED, proc.stdout + proc.stderr
     error = json_error(proc)
     assert error["code"] == "protected_paths"
-    assert {".osmosis/notes.md", "README.md", "AGENTS.md"} <= set(error["paths"])
+    assert set(error["paths"]) == {".osmosis/notes.md", "README.md", "AGENTS.md"}
     reasons = error["details"]["reasons"]
     assert "assume-unchanged" in reasons["README.md"]
     assert "skip-worktree" in reasons["AGENTS.md"]
     assert full_state(v1_ws) == before
 
 
-def test_update_refuses_an_untracked_file_it_would_overwrite(v1_ws: Path) -> None:
+def test_update_refuses_an_untracked_file_it_would_overwrite(v1_ws: Path, plan_mode: str) -> None:
     (v1_ws / "TODO.md").write_bytes(b"- call the customer\n")  # v3 ships TODO.md
     before = full_state(v1_ws)
-    proc = run_entry_point("update", "--ref", V3, cwd=v1_ws)
+    proc = run_entry_point("update", "--ref", V3, "--json", cwd=v1_ws)
     assert proc.returncode == ExitCode.REFUSED, proc.stderr
-    assert "TODO.md" in proc.stderr and "commit or stash them" not in proc.stderr
+    error = json_error(proc)
+    assert error["paths"] == ["TODO.md"] and "commit or stash them" not in error["message"]
     assert full_state(v1_ws) == before
 
 
-def test_private_env_copy_always_wins_and_is_reported(v1_ws: Path) -> None:
+def test_private_env_copy_always_wins_and_is_reported(v1_ws: Path, plan_mode: str) -> None:
     (v1_ws / ".env").write_bytes(SECRET)  # ignored; v3 ships its own .env
     result = update_workspace(v1_ws, ref=V3)
     assert (v1_ws / ".env").read_bytes() == SECRET
-    assert any(note.startswith(".env:") for note in result.notes), result.notes
+    assert [note for note in result.notes if note.startswith(".env")] == [
+        ".env: your private copy was kept as it is; the new template version ships its own, "
+        "which was not written (compare with .env.example)"
+    ], result.notes
     assert (v1_ws / "TODO.md").read_text() == "# To do\n"  # the rest of v3 arrived
     assert "_commit: v3.0.0" in (v1_ws / ".copier-answers.yml").read_text()
 
 
-def test_update_refuses_to_write_through_a_linked_folder(tmp_path: Path, v1_ws: Path) -> None:
+def test_update_refuses_to_write_through_a_linked_folder(
+    tmp_path: Path, v1_ws: Path, plan_mode: str
+) -> None:
     outside = tmp_path / "outside-rollouts"
     shutil.move(v1_ws / "rollouts", outside)
     (v1_ws / "rollouts").symlink_to(outside)

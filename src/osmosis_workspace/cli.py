@@ -65,11 +65,6 @@ class _Entry:
             from . import perf
 
             perf.enable(on_import=True)
-            if argv[0] == "update":
-                # update.py still calls Copier itself (not through copier_adapter, which
-                # installs the levers before each operation): install them now. Remove once
-                # update.py uses the adapter.
-                perf.before_operation()
         from .commands import typer_app
 
         return typer_app(args=argv, **kwargs)

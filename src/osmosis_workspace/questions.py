@@ -661,27 +661,3 @@ def _context(questionnaire: Questionnaire, answers: Mapping[str, Any],
         elif default is not None:
             context[question.name] = default
     return context
-
-
-def copier_error_problems(message: str) -> list[AnswerProblem]:
-    """Turn Copier's answer errors into problems by their text.
-
-    Deprecated: only ``session.copier_error`` still calls it, until its callers switch to
-    :func:`osmosis_workspace.copier_adapter.error_for` (which maps by exception class);
-    delete it then.
-    """
-    import re
-
-    patterns = (
-        (r"Validation error for question '([^']+)': (.*)", None),
-        (r"Invalid choice for '([^']+)': .*", "is not one of the allowed choices"),
-        (r'Question "([^"]+)" is required', "is required (it has no default): pass it with "
-                                             "--set {name}=VALUE or in --data-file"),
-        (r'to question "([^"]+)" of type "([^"]+)"', "has the wrong type"),
-    )
-    for pattern, fixed in patterns:
-        if match := re.search(pattern, message, re.DOTALL):
-            name = match[1]
-            reason = fixed.format(name=name) if fixed else match[2].strip()
-            return [AnswerProblem(name, reason)]
-    return []

@@ -10,7 +10,8 @@ settings file unless given explicit settings. So every operation:
   so nothing leaks even when Copier fails half-way;
 * uses ``COPIER_CACHE_DIR`` = the caller's ``cache_dir``, else ``$COPIER_CACHE_DIR``, else (API
   callers) a per-process directory removed at exit;
-* passes explicit empty ``copier.Settings`` (never the host's ``settings.yml``);
+* runs Copier through :mod:`.copier_adapter` (explicit empty settings, never the host's
+  ``settings.yml``);
 * restores the working directory and environment afterwards.
 """
 
@@ -26,9 +27,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from .errors import WorkspaceError
 
 _LOCK = threading.RLock()
 _PROCESS_CACHE: tuple[int, Path] | None = None
@@ -92,34 +90,6 @@ def operation(*, cache_dir: Path | None = None, private_cache: bool = True,
                 os.chdir(saved_cwd)
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
-
-
-def settings() -> Any:
-    """Explicit, empty Copier settings: no host defaults, no host trust list."""
-    import copier
-
-    return copier.Settings(defaults={}, trust=[])
-
-
-def copier_error(exc: BaseException, *, action: str) -> WorkspaceError:
-    """Map an exception raised inside Copier to the API's error type."""
-    from .questions import copier_error_problems
-
-    message = str(exc).strip() or type(exc).__name__
-    problems = copier_error_problems(message) if isinstance(exc, ValueError) else []
-    if problems:
-        return WorkspaceError("invalid_answers", "Some answers were rejected by the template",
-                              problems=tuple(problems))
-    lowered = message.lower()
-    if "downgrad" in lowered:
-        return WorkspaceError("downgrade", message)
-    if "is dirty" in lowered:
-        return WorkspaceError("dirty", message)
-    if type(exc).__name__ == "InteractiveSessionError":
-        return WorkspaceError("usage", "No terminal to ask questions: pass --defaults "
-                                       "(with --set/--data-file answers)")
-    return WorkspaceError("copier_failed", f"Copier could not {action}: {message}",
-                          details={"exception": type(exc).__name__})
 
 
 @contextlib.contextmanager

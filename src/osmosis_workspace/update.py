@@ -10,8 +10,9 @@ skills, and can leave a half-applied update with a bumped ``_commit`` when it fa
    pre-update state);
 2. save the snapshot (commit id, index bytes, small ignored files) and the journal under
    ``.git/`` (:mod:`.journal`): from here on a killed update can be undone by another process;
-3. run ``copier.run_update``; just before it writes into the workspace, :mod:`.preflight`
-   refuses when a path it would write or delete holds content git cannot give back;
+3. run ``copier.run_update`` (through :mod:`.copier_adapter`); just before it writes into the
+   workspace (:mod:`.copier_adapter.render_plan`), :mod:`.preflight` refuses when a path it
+   would write or delete holds content git cannot give back;
 4. keep user-edited files the new version deleted (restored from the last commit, reported);
 5. delete links that the update left dangling;
 6. list conflicts (unmerged entries, ``*.rej``, markers) for a non-zero exit;
@@ -21,7 +22,6 @@ skills, and can leave a half-applied update with a bumped ``_commit`` when it fa
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import changes, journal, oplock, optout, preflight, session, snapshot, stops
+from . import changes, copier_adapter, journal, oplock, optout, preflight, session, snapshot, stops
+from .copier_adapter import render_plan
 from .errors import WorkspaceError
 from .gitutil import dirty_paths, has_commit, ls_remote_tags, run_git
 from .results import UpdateResult
@@ -155,7 +156,7 @@ def _update_locked(root: Path, opts: _Options) -> UpdateResult:
         with session.operation(cache_dir=opts.cache_dir, private_cache=opts.private_cache,
                                extra_env=_COPIER_TEMP_IDENTITY) as op:
             _run_copier(root, answers_file, target, opts.answers, opts.conflict,
-                        exclude=[f"/{_glob_escape(p)}" for p in private],
+                        plan=_plan_inputs(recorded, answers_file, target, opts.answers, private),
                         check=_preflight_check(root, snap.ignored, private, notes))
             stops.point("update.copier-done")
             opted_out = optout.release(held)  # paths the user opted out of, as they were
@@ -197,27 +198,43 @@ def _failure(exc: BaseException, old: str, target: str | None) -> BaseException:
     )
 
 
+def _plan_inputs(recorded: Mapping[str, Any], answers_file: Path, target: str | None,
+                 answers: Mapping[str, Any] | None, private: list[str]) -> render_plan.PlanInputs:
+    """What the adapter needs to list the update's writes (through Copier's public API when
+    its render hook is not verified for the installed Copier)."""
+    return render_plan.PlanInputs(
+        src=str(recorded["_src_path"]), old_ref=str(recorded["_commit"]), new_ref=target,
+        answers_file=answers_file.name, old_answers=dict(recorded),
+        new_answers={**recorded, **(answers or {})}, private=tuple(private),
+        exclude=tuple(f"/{_glob_escape(p)}" for p in private))
+
+
 def _preflight_check(root: Path, ignored: set[str], private: list[str],
-                     notes: list[str]) -> Callable[[preflight.Plan], None]:
+                     notes: list[str]) -> Callable[[render_plan.Plan], None]:
     """Refuse before the first write when a path holds content git cannot give back."""
 
-    def check(plan: preflight.Plan) -> None:
+    def check(plan: render_plan.Plan) -> None:
         bad = preflight.protected(root, [*plan.written, *plan.deleted], ignored)
         if bad:
-            reasons = "; ".join(f"{path}: {why}" for path, why in bad.items())
-            raise WorkspaceError(
-                "protected_paths",
-                "The update would overwrite or delete content that git cannot give back, so "
-                f"nothing was changed ({reasons}). Commit or move these files (for a flagged "
-                "file: `git update-index --no-assume-unchanged --no-skip-worktree PATH`, then "
-                "commit or stash its changes), then run the update again",
-                paths=tuple(bad), details={"reasons": bad})
+            raise protected_error(bad)
         notes.extend(
             f"{path}: your private copy was kept as it is; the new template version ships its "
             "own, which was not written (compare with .env.example)"
             for path in private if path in plan.rendered)
 
     return check
+
+
+def protected_error(bad: Mapping[str, str]) -> WorkspaceError:
+    """Refusal (exit 4) listing every path whose content git cannot give back, with why."""
+    reasons = "; ".join(f"{path}: {why}" for path, why in bad.items())
+    return WorkspaceError(
+        "protected_paths",
+        "The update would overwrite or delete content that git cannot give back, so "
+        f"nothing was changed ({reasons}). Commit or move these files (for a flagged "
+        "file: `git update-index --no-assume-unchanged --no-skip-worktree PATH`, then "
+        "commit or stash its changes), then run the update again",
+        paths=tuple(bad), details={"reasons": dict(bad)})
 
 
 def _rollout_answers(root: Path, rollout: str) -> Path:
@@ -269,25 +286,25 @@ def _prevalidate(src: str, target: str | None, answers: Mapping[str, Any] | None
 
 def _run_copier(root: Path, answers_file: Path, target: str | None,
                 answers: Mapping[str, Any] | None, conflict: str, *,
-                exclude: Sequence[str] = (),
-                check: Callable[[preflight.Plan], None] | None = None) -> None:
-    """The one Copier call of an update. ``exclude`` (gitignore patterns) is never written nor
-    deleted; ``check`` sees what will be written before the first write (:mod:`.preflight`)."""
-    import copier
-
-    guard = preflight.guarded(root, check) if check else contextlib.nullcontext()
+                plan: render_plan.PlanInputs,
+                check: Callable[[render_plan.Plan], None]) -> None:
+    """The one Copier call of an update. ``plan.exclude`` (gitignore patterns) is never written
+    nor deleted; ``check`` sees what will be written before the first write (:mod:`.preflight`
+    judges the paths, :mod:`.copier_adapter.render_plan` lists them)."""
+    guard = render_plan.checked(root, plan, check,
+                                after_render=lambda: stops.point("update.copier-rendered"))
     try:
         with guard:
-            copier.run_update(
+            copier_adapter.run_update(
                 str(root), data=dict(answers or {}), answers_file=answers_file.name,
-                vcs_ref=target, defaults=True, overwrite=True, unsafe=True, quiet=True,
-                skip_answered=True, conflict=conflict, settings=session.settings(),
-                exclude=list(exclude),
+                vcs_ref=target, defaults=True, overwrite=True, skip_answered=True,
+                conflict=conflict, exclude=list(plan.exclude),
             )
     except (KeyboardInterrupt, SystemExit, WorkspaceError):
         raise
     except Exception as exc:
-        error = session.copier_error(exc, action="update the workspace")
+        error = copier_adapter.error_for(exc, action="update the workspace",
+                                         answered=tuple(answers or ()))
         if error.code != "copier_failed":
             raise error from exc
         message = str(exc).strip() or type(exc).__name__
@@ -321,13 +338,11 @@ def _keep_user_edited_deletions(root: Path, recorded: Mapping[str, Any],
 
 def _render_old(recorded: Mapping[str, Any], dest: Path, paths: list[str]) -> Path:
     """The old template version's rendering of ``paths`` (everything else excluded: fast)."""
-    import copier
-
     data = {k: v for k, v in recorded.items() if not str(k).startswith("_")}
     only = ["**", *(f"!/{_glob_escape(p)}" for p in paths)]
-    copier.run_copy(
+    copier_adapter.run_copy(
         str(recorded["_src_path"]), str(dest), data=data, vcs_ref=str(recorded["_commit"]),
-        defaults=True, unsafe=True, quiet=True, settings=session.settings(), exclude=only,
+        defaults=True, exclude=only,
     )
     return dest
 

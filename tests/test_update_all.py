@@ -9,11 +9,13 @@ files end at v3, the user's edit in each rollout is kept, and the result is one 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import pytest
 from helpers import git, tree_bytes
+from safety_helpers import V1, full_state, private_files_repo, small_workspace, stop_env
 from workspace_api_helpers import (
     V2,
     TemplateRepo,
@@ -23,6 +25,7 @@ from workspace_api_helpers import (
     shared,
 )
 
+from osmosis_workspace import oplock
 from osmosis_workspace.add_rollout import add_rollout
 from osmosis_workspace.api import create_workspace
 
@@ -140,3 +143,76 @@ def test_template_update_script_updates_every_rollout_in_one_commit(
     _assert_all_at_v3_with_edits(ws)
     touched = git("diff", "--name-only", "HEAD~1", "HEAD", cwd=ws).stdout.split()
     assert {a.name for a in _answers_files(ws)} <= set(touched)
+
+
+# ---------------------------------------------------------------------------------------------
+# update --all on the real workspace: lock, preflight, journal (as for update)
+# ---------------------------------------------------------------------------------------------
+
+SECRET = b"OPENAI_API_KEY=sk-users-own-key-never-in-git\n"
+
+
+@pytest.fixture
+def private_v1(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo
+) -> Path:
+    """A v1 workspace whose template's v3 ships .env, .osmosis/notes.md and TODO.md."""
+    private = private_files_repo(tmp_path_factory, repo)
+    return copy_workspace(small_workspace(tmp_path_factory, private, V1), tmp_path / "ws")
+
+
+def test_update_all_refuses_ignored_and_skip_worktree_paths(private_v1: Path) -> None:
+    notes = private_v1 / ".osmosis" / "notes.md"
+    notes.parent.mkdir()
+    notes.write_bytes(b"my research notes, only here\n")  # ignored; v3 ships this path
+    git("update-index", "--skip-worktree", "AGENTS.md", cwd=private_v1)  # v3 changes AGENTS.md
+    (private_v1 / "AGENTS.md").write_bytes(b"edited while git looks away\n")
+    before = full_state(private_v1)
+
+    proc = run_entry_point("update", "--all", "--ref", V3, "--json", cwd=private_v1)
+
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    error = json.loads(proc.stdout)["error"]
+    assert error["code"] == "protected_paths"
+    assert set(error["paths"]) == {".osmosis/notes.md", "AGENTS.md"}
+    assert "skip-worktree" in error["details"]["reasons"]["AGENTS.md"]
+    assert full_state(private_v1) == before
+
+
+def test_update_all_killed_while_applying_is_reported_and_aborted_exactly(
+    private_v1: Path,
+) -> None:
+    (private_v1 / ".env").write_bytes(SECRET)  # ignored and private; v3 ships its own
+    git("update-index", "--assume-unchanged", "README.md", cwd=private_v1)  # index flags kept
+    before = full_state(private_v1)
+
+    args = ("update", "--all", "--ref", V3)
+    killed = run_entry_point(*args, cwd=private_v1, env=stop_env("update-all.applied"))
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert (private_v1 / "TODO.md").is_file()  # half-way: the patch was applied
+    check = run_entry_point("check", "--fast", cwd=private_v1)
+    assert check.returncode == 5 and "interrupted" in check.stdout, check.stdout
+    again = run_entry_point(*args, cwd=private_v1)
+    assert again.returncode == 4 and "update --abort" in again.stderr, again.stderr
+
+    abort = run_entry_point("update", "--abort", cwd=private_v1)
+    assert abort.returncode == 0, abort.stdout + abort.stderr
+    assert full_state(private_v1) == before
+
+    done = run_entry_point(*args, "--json", cwd=private_v1)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (private_v1 / ".env").read_bytes() == SECRET
+    notes = json.loads(done.stdout)["result"]["updates"][0][1]["notes"]
+    assert any(note.startswith(".env: your private copy was kept") for note in notes), notes
+    assert (private_v1 / "TODO.md").read_text() == "# To do\n"
+
+
+def test_update_all_while_another_update_holds_the_lock(private_v1: Path) -> None:
+    before = full_state(private_v1)
+    with oplock.held(private_v1, "update") as me:
+        proc = run_entry_point("update", "--all", "--json", cwd=private_v1)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    error = json.loads(proc.stdout)["error"]
+    assert error["code"] == "locked" and error["details"]["pid"] == os.getpid()
+    assert error["details"]["host"] == me.host and f"pid {os.getpid()}" in error["message"]
+    assert full_state(private_v1) == before

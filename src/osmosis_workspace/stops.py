@@ -28,6 +28,8 @@ PHASES = (
     "update.copier-done",
     "update.final",
     "update.journal-cleared",
+    "update-all.journal-written",
+    "update-all.applied",
     "add-rollout.locked",
     "add-rollout.journal-written",
     "add-rollout.placing",

@@ -8,28 +8,37 @@ place would need commits on the user's branch between the runs.
 Instead the updates run on a throw-away clone of the last commit (as ``check-update``'s
 preview does): each answers file is updated with :func:`update.update_workspace` (same
 safety: opted-out paths, kept deletions, conflicts, restore on failure) and its result is
-committed in the clone so the next one starts clean. Only when every one of them succeeded is
-the combined change applied to the workspace, with a single ``git apply`` of the binary diff:
-all or nothing. Like ``update``, nothing is committed and the index is left alone; conflict
-markers and ``*.rej`` files are in the working tree, listed in the result.
+committed in the clone (ignored files too, so nothing the template writes escapes the checks
+below) so the next one starts clean. Only when every one of them succeeded is the combined
+change applied to the workspace, with a single ``git apply`` of the binary diff. Like
+``update``, nothing is committed and the index is left alone; conflict markers and ``*.rej``
+files are in the working tree, listed in the result.
 
-If the machine dies during the final apply, the workspace was clean before (a precondition):
-``git reset --hard && git clean -fd`` brings it back to its last commit.
+On the real workspace it follows ``update``'s rules (docs/update-lifecycle.md): the workspace
+lock is held for the whole run; a journal left by an interrupted operation refuses it; every
+path the patch writes or deletes is checked by :func:`preflight.protected` (ignored, untracked,
+flagged or below a linked folder: refused, exit 4, every path listed, nothing changed), except
+private ``.env``-style files, where the user's copy wins (left out of the patch, reported); a
+snapshot and the journal are saved before ``git apply`` and cleared after, so
+``osmosis-workspace update --abort`` restores an interrupted run exactly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import journal, oplock, preflight, snapshot, stops
 from .errors import WorkspaceError
 from .gitutil import run_git
 from .results import UpdateResult, _Serializable
-from .update import preconditions, update_workspace
-from .workspace import rollout_answers_files
+from .session import signals_deferred
+from .update import preconditions, protected_error, update_workspace
+from .workspace import locate, rollout_answers_files
 
 
 @dataclass(frozen=True)
@@ -66,23 +75,80 @@ def update_all(
     path: str | os.PathLike[str] | None = None, options: AllOptions = AllOptions()
 ) -> UpdateAllResult:
     """Update every answers file of the workspace at ``path`` (see the module docstring)."""
-    root, _answers_file, _recorded = preconditions(path)
-    scratch = Path(tempfile.mkdtemp(prefix="osmosis-workspace-update-all-"))
+    root, _answers = locate(path)
+    with oplock.held(root, "update --all"):
+        journal.refuse_if_interrupted(root)
+        root, _answers_file, recorded = preconditions(root)
+        scratch = Path(tempfile.mkdtemp(prefix="osmosis-workspace-update-all-"))
+        try:
+            clone = clone_of(root, scratch)
+            start = run_git(["rev-parse", "HEAD"], clone).stdout.strip()
+            updates = run_all(clone, options)
+            notes = _apply_safely(root, clone, start, scratch / "update.patch", recorded)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    results = [(name, _at(result, root)) for name, result in updates]
+    if notes:
+        name, first = results[0]
+        results[0] = (name, dataclasses.replace(first, notes=first.notes + tuple(notes)))
+    return UpdateAllResult(path=root, updates=tuple(results))
+
+
+def _apply_safely(
+    root: Path, clone: Path, start: str, patch: Path, recorded: dict[str, object]
+) -> list[str]:
+    """Check, journal and apply the clone's change to the workspace; notes for the user."""
+    written, deleted = patch_paths(clone, start)
+    snap = snapshot.take(root)
+    private = [p for p in preflight.private_copies(snap.ignored) if p in written]
+    bad = preflight.protected(root, [*written, *deleted], snap.ignored)
+    bad = {rel: why for rel, why in bad.items() if rel not in private}
+    if bad:
+        raise protected_error(bad)
+    diff = ["diff", "--binary", "--no-renames", start, "HEAD", "--", ".",
+            *(f":(exclude,literal){p}" for p in private)]
+    patch.write_bytes(run_git(diff, clone, text=False).stdout)
+    if not patch.stat().st_size:
+        return _private_notes(private)
+    journal.begin(root, "update", {"from": recorded.get("_commit"), "to": _to(clone),
+                                   "rollout": None, "answers_file": "--all"}, snap)
     try:
-        clone = clone_of(root, scratch)
-        start = run_git(["rev-parse", "HEAD"], clone).stdout.strip()
-        updates = run_all(clone, options)
-        patch = scratch / "update.patch"
-        patch.write_bytes(
-            run_git(["diff", "--binary", "--no-renames", start, "HEAD"], clone, text=False).stdout
-        )
-        if patch.stat().st_size:
-            _apply(root, patch)
-        return UpdateAllResult(
-            path=root, updates=tuple((name, _at(result, root)) for name, result in updates)
-        )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        stops.point("update-all.journal-written")
+        _apply(root, patch)
+        stops.point("update-all.applied")
+    except BaseException:
+        with signals_deferred():
+            snapshot.restore(root, snap)
+            journal.clear(root)
+        raise
+    journal.clear(root)
+    return _private_notes(private)
+
+
+def patch_paths(clone: Path, start: str) -> tuple[list[str], list[str]]:
+    """(written, deleted): the paths the clone's change writes and deletes."""
+    out = run_git(["diff", "--name-status", "--no-renames", "-z", start, "HEAD"], clone).stdout
+    fields = out.split("\0")
+    written, deleted = [], []
+    for status, rel in zip(fields[0::2], fields[1::2], strict=False):
+        (deleted if status.startswith("D") else written).append(rel)
+    return written, deleted
+
+
+def _private_notes(private: list[str]) -> list[str]:
+    return [
+        f"{rel}: your private copy was kept as it is; the new template version ships its own, "
+        "which was not written (compare with .env.example)"
+        for rel in private
+    ]
+
+
+def _to(clone: Path) -> str | None:
+    from .workspace import read_answers
+
+    _root, main = locate(clone)
+    value = read_answers(main).get("_commit")
+    return str(value) if value else None
 
 
 def clone_of(root: Path, scratch: Path) -> Path:
@@ -104,7 +170,7 @@ def run_all(clone: Path, options: AllOptions) -> list[tuple[str, UpdateResult]]:
             rollout=rollout,
         )
         results.append((name, result))
-        run_git(["add", "--all"], clone)
+        run_git(["add", "--all", "--force"], clone)  # ignored files the update wrote too
         if run_git(["status", "--porcelain"], clone).stdout.strip():
             run_git(["commit", "-q", "--no-verify", "-m", f"update {name}"], clone)
     return results
@@ -123,7 +189,5 @@ def _apply(root: Path, patch: Path) -> None:
 
 
 def _at(result: UpdateResult, root: Path) -> UpdateResult:
-    import dataclasses
-
     notes = tuple(n for n in result.notes if "osmosis-workspace update --rollout" not in n)
     return dataclasses.replace(result, path=root, notes=notes)

@@ -89,6 +89,7 @@ app(["-v", "--version"])
     for lever in levers.LEVERS:
         assert any(line.startswith(f"  {lever}: on (") for line in lines), on
     assert f"  filemode: off (turned off by {levers.ENV}=0)" in off.splitlines()
+    assert "update preflight: hook (Copier's render code matches the verified digest)" in lines
 
 
 def test_env_var_turns_levers_on_for_api_callers_too(tmp_path: Path) -> None:

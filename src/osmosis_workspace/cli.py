@@ -84,6 +84,10 @@ def verbose_version() -> str:
     lines += [f"{name} {version}" for name, version in versions().items()]
     lines.append("speed levers (new, update, add-rollout):")
     lines += [f"  {lever}: {'on' if on else 'off'} ({why})" for lever, on, why in perf.report()]
+    from .copier_adapter import render_plan
+
+    how, why = render_plan.mode()
+    lines.append(f"update preflight: {how} ({why})")
     return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ import contextlib
 import functools
 import hashlib
 import inspect
+import logging
 import os
 import shutil
 import tempfile
@@ -55,6 +56,7 @@ COVERED = (
 )
 #: sha256 of that code, as verified with copier 9.19.1 (several entries allowed).
 PINNED = frozenset({"0db3b5c14847d829e0740d21c9bcb33ac06018b8db9bec34d34ed17324a8f2ac"})
+_log = logging.getLogger("osmosis_workspace.render_plan")
 _SENTINEL = b"osmosis-workspace render-plan sentinel: not rendered\n"
 
 
@@ -132,11 +134,12 @@ def checked(
     Must run inside ``session.operation`` (one Copier operation per process, scratch folder).
     Yields the mode used. ``after_render`` runs once the new version is in the workspace.
     """
-    how, _why = mode()
+    how, why = mode()
     if how == "hook":
         with _hooked(root, check, after_render):
             yield how
         return
+    _log.info("update preflight through Copier's public API: %s", why)
     check(public_plan(root, inputs))
     yield how
     after_render()

@@ -41,6 +41,8 @@ from urllib.parse import quote
 
 #: The first words of every line announcing a migration step that changed the workspace.
 MARKER = "Template migration"
+#: File in :func:`kept_copies` listing, one per line, the paths ``move`` moved in this update.
+MOVED = "moved"
 
 
 class MigrationError(Exception):
@@ -87,6 +89,14 @@ def kept_copies() -> Path:
     return Path(git_dir) / "osmosis-template-migrations"
 
 
+def record_moved(old: str) -> None:
+    """Note that ``old`` moved (its content is carried to the new path, edits and all), so the
+    updater does not restore it as a user-edited file the new release deleted."""
+    kept_copies().mkdir(exist_ok=True)
+    with open(kept_copies() / MOVED, "a", encoding="utf-8") as record:
+        record.write(old + "\n")
+
+
 def kept(target: str, part: str) -> Path:
     return kept_copies() / f"{quote(target, safe='')}.{part}"
 
@@ -117,6 +127,7 @@ def move_before(template_dir: str, old: str, new: str) -> None:
     if kept(old, "mine").exists():  # an earlier release moved the file here: follow it on
         for part in ("mine", "base"):
             os.replace(kept(old, part), kept(new, part))
+        record_moved(old)
         announce(f"moved {old} to {new}")
         return
     for part in ("mine", "base"):  # left by an update that failed halfway: start afresh
@@ -138,6 +149,7 @@ def move_before(template_dir: str, old: str, new: str) -> None:
         if base is not None:  # Copier then sees an unedited file and simply deletes it
             source.write_bytes(base)
             git("add", "--", old)
+    record_moved(old)
     announce(f"moved {old} to {new}")
 
 

@@ -203,6 +203,25 @@ def test_a_workspace_two_releases_behind_replays_every_migration_in_one_update(
     assert recorded["_commit"] == V3 and recorded["owner_team"] == "ml-platform"
 
 
+@pytest.mark.slow
+def test_update_does_not_restore_a_file_a_migration_moved(
+    v1_workspace: Path, tmp_path: Path
+) -> None:
+    """The moved file's content (edits included) is carried to its new place: the update must
+    not also restore it at the old path as a "user-edited file the new version deleted"."""
+    from osmosis_workspace.api import update_workspace
+
+    workspace = shutil.copytree(v1_workspace, tmp_path / "demo-task", symlinks=True)
+    result = update_workspace(workspace, ref=V3)
+    assert result.kept == ()
+    assert not (workspace / "data" / "README.md").exists(), "a duplicate of the moved file"
+    assert not (workspace / "data" / "DATASETS.md").exists()
+    moved = (workspace / "docs" / "DATASETS.md").read_text()
+    assert USER_LINE in moved and TEMPLATE_LINE in moved
+    record = workspace / ".git" / "osmosis-template-migrations" / "moved"
+    assert not record.exists(), "the record is consumed by the update"
+
+
 # ---------------------------------------------------------------------------------------------
 # migrate.py on its own: idempotent, and refuses to overwrite
 # ---------------------------------------------------------------------------------------------
@@ -241,7 +260,10 @@ def test_move_never_overwrites_and_keeps_an_edited_copy_without_its_original(
     assert (tmp_path / "sub" / "new.md").read_text() == "mine\n"
     again = migrate("move", str(tmp_path), "old.md", "sub/new.md", cwd=tmp_path)
     assert again.returncode == 0 and again.stderr == "", "a done step does nothing"
-    assert not any((tmp_path / ".git" / "osmosis-template-migrations").iterdir())
+    kept = tmp_path / ".git" / "osmosis-template-migrations"
+    # Only the record of what moved is left, for the updater (it consumes it).
+    assert [p.name for p in kept.iterdir()] == ["moved"]
+    assert (kept / "moved").read_text() == "old.md\n"
 
 
 def test_rename_answer_keeps_every_other_byte(tmp_path: Path) -> None:

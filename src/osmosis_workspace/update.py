@@ -153,6 +153,7 @@ def _update_locked(root: Path, opts: _Options) -> UpdateResult:
     stops.point("update.journal-written")
     try:
         held = optout.hold(root)
+        _moved(root)  # a record left by an earlier, failed update is not this one's
         with session.operation(cache_dir=opts.cache_dir, private_cache=opts.private_cache,
                                extra_env=_COPIER_TEMP_IDENTITY) as op:
             _run_copier(root, answers_file, target, opts.answers, opts.conflict,
@@ -160,7 +161,7 @@ def _update_locked(root: Path, opts: _Options) -> UpdateResult:
                         check=_preflight_check(root, snap.ignored, private, notes))
             stops.point("update.copier-done")
             opted_out = optout.release(held)  # paths the user opted out of, as they were
-            kept = _keep_user_edited_deletions(root, recorded, op.scratch)
+            kept = _keep_user_edited_deletions(root, recorded, op.scratch, _moved(root))
             pruned = prune_dangling_links(root, dangling_before)
             conflicts = changes.conflicts(root)
             summary = changes.summarize(root, head_skills)
@@ -315,16 +316,32 @@ def _run_copier(root: Path, answers_file: Path, target: str | None,
         raise WorkspaceError("update_failed", message) from exc
 
 
+def _moved(root: Path) -> set[str]:
+    """Paths a template migration's ``move`` step moved in this update (migrations/migrate.py
+    records them under ``.git``); the record is consumed."""
+    rel = run_git(["rev-parse", "--git-path", "osmosis-template-migrations/moved"], root)
+    record = Path(rel.stdout.strip())
+    record = record if record.is_absolute() else root / record
+    try:
+        moved = set(record.read_text(encoding="utf-8").splitlines())
+    except OSError:
+        return set()
+    record.unlink(missing_ok=True)
+    return moved
+
+
 def _keep_user_edited_deletions(root: Path, recorded: Mapping[str, Any],
-                                scratch: Path) -> list[str]:
+                                scratch: Path, moved: set[str]) -> list[str]:
     """Restore files the update deleted that differ from what the old version rendered.
 
     Such a file was edited by the user; Copier deletes it anyway when the template deletes or
     renames it. Only the deleted paths of the old version are rendered, and only when the
-    update deleted something.
+    update deleted something. A path a migration moved (``moved``) is skipped: its content,
+    edits included, was carried to its new place.
     """
     deleted = [path for status, path in changes.status_entries(root)
-               if "D" in status and not (root / path).exists() and not (root / path).is_symlink()]
+               if "D" in status and path not in moved
+               and not (root / path).exists() and not (root / path).is_symlink()]
     if not deleted:
         return []
     old_render = _render_old(recorded, scratch / "old-render", deleted)

@@ -119,9 +119,7 @@ def test_private_env_copy_always_wins_and_is_reported(v1_ws: Path, plan_mode: st
     assert "_commit: v3.0.0" in (v1_ws / ".copier-answers.yml").read_text()
 
 
-def test_update_refuses_to_write_through_a_linked_folder(
-    tmp_path: Path, v1_ws: Path, plan_mode: str
-) -> None:
+def test_update_refuses_to_write_through_a_linked_folder(tmp_path: Path, v1_ws: Path) -> None:
     outside = tmp_path / "outside-rollouts"
     shutil.move(v1_ws / "rollouts", outside)
     (v1_ws / "rollouts").symlink_to(outside)

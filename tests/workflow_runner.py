@@ -1,53 +1,57 @@
-"""Run the generated workflow tests of several rollout copies in ONE Python process.
+"""Run the generated workflow tests of several rollout copies from ONE warm Python process.
 
 Usage (with the osmosis venv's Python, which has osmosis-ai and both agent frameworks)::
 
     python workflow_runner.py ROLLOUT_DIR [ROLLOUT_DIR ...]
 
-Prints one JSON object: ``{ROLLOUT_DIR: pytest exit code}``. Importing LiteLLM, the OpenAI
-Agents SDK and Strands costs most of a run; paying it once per framework instead of once per
-planted break keeps the planted-break tests inside their time budget. The copies may share a
-package name (a fresh copy and its broken twins), so every module loaded from one copy is
-dropped from ``sys.modules`` (and its folders from ``sys.path``) before the next one runs.
+Prints one line ``WORKFLOW-RUNNER {ROLLOUT_DIR: pytest exit code}``. Importing LiteLLM, the
+OpenAI Agents SDK and Strands costs most of a run, so the parent imports them once and forks one
+child per copy: each child runs pytest on a clean slate (a planted break that patches a
+framework class, or copies sharing a package name, cannot leak into the next run) without paying
+the imports again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import sys
-from pathlib import Path
 
 import pytest
 
-
-def forget(folder: Path, path_before: list[str]) -> None:
-    """Drop what a run of ``folder``'s tests imported or put on ``sys.path``."""
-    prefix = str(folder.resolve())
-    for name, module in list(sys.modules.items()):
-        origin = getattr(module, "__file__", None) or ""
-        if origin.startswith(prefix) or name in ("scripted_model", "conftest"):
-            del sys.modules[name]
-    sys.path[:] = path_before
+WARM = ("httpx", "osmosis_ai.rollout", "litellm", "agents", "strands", "strands.models.litellm")
 
 
-def run(folder: Path) -> int:
-    """pytest on ``folder/tests/test_workflow.py``, as the workspace's own runs configure it."""
-    path_before = list(sys.path)
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        sys.path.insert(0, str(folder.resolve()))
-        args = ["tests/test_workflow.py", "-x", "-q", "-p", "no:cacheprovider"]
-        args += ["--import-mode=importlib", "--rootdir", str(folder), "-W", "ignore"]
-        return int(pytest.main(args))
-    finally:
-        os.chdir(cwd)
-        forget(folder, path_before)
+def warm_up() -> None:
+    for name in WARM:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
+def run_in_child(folder: str) -> int:
+    """pytest on ``folder/tests/test_workflow.py`` in a forked child; its exit code."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 3
+        try:
+            os.chdir(folder)
+            sys.path.insert(0, os.getcwd())
+            args = ["tests/test_workflow.py", "-x", "-q", "-p", "no:cacheprovider"]
+            args += ["--import-mode=importlib", "--rootdir", os.getcwd(), "-W", "ignore"]
+            code = int(pytest.main(args))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
 
 
 def main(argv: list[str]) -> None:
-    codes = {folder: run(Path(folder)) for folder in argv}
+    warm_up()
+    codes = {folder: run_in_child(folder) for folder in argv}
     print("WORKFLOW-RUNNER " + json.dumps(codes), flush=True)
 
 

@@ -48,7 +48,9 @@ def append(path: Path, code: str) -> None:
 # The agent frameworks build the tool message themselves: the break is a patch of the
 # framework's message converter, loaded by the workflow module like any code a user adds.
 _WRONG_ROLE = {
-    "custom": lambda wf: edit(wf, '{"role": "tool", "tool_call_id"', '{"role": "user", "tool_call_id"'),
+    "custom": lambda wf: edit(
+        wf, '{"role": "tool", "tool_call_id"', '{"role": "user", "tool_call_id"'
+    ),
     "openai-agents": lambda wf: append(
         wf,
         "from agents.models.chatcmpl_converter import Converter as _Converter\n"
@@ -82,7 +84,7 @@ _ERRORS_ESCAPE = {
         "tools=[function_tool(tool) for tool in TOOLS]",
         "tools=[function_tool(tool, failure_error_function=None) for tool in TOOLS]",
     ),
-    "strands": ("callback_handler=None,", "callback_handler=None, hooks=[_Reraise()],"),
+    "strands": ("hooks=[TurnLimit(MAX_TURNS)],", "hooks=[TurnLimit(MAX_TURNS), _Reraise()],"),
 }
 
 _STRANDS_RERAISE = (
@@ -117,10 +119,6 @@ def plants(framework: str) -> dict[str, Plant]:
         workflow = folder / package / "workflow.py"
         if framework == "strands":
             append(workflow, _STRANDS_RERAISE)
-            old, new = _ERRORS_ESCAPE[framework]
-            edit(workflow, "            hooks=[TurnLimit(MAX_TURNS)],\n", "")
-            edit(workflow, old, "hooks=[TurnLimit(MAX_TURNS), _Reraise()],")
-            return
         edit(workflow, *_ERRORS_ESCAPE[framework])
 
     return {

@@ -1,8 +1,8 @@
 """The generated eval-smoke CI job, run step by step on a fresh render, offline.
 
-The job installs the workspace (`uv sync`) and runs `uv run python scripts/eval_smoke.py`. Here
+The job installs the workspace (`uv sync`) and runs `uv run python tools/eval_smoke.py`. Here
 the osmosis venv stands in for the synced root environment (it holds the same pinned osmosis-ai),
-so the smoke step runs as `python scripts/eval_smoke.py` with that venv first on PATH: a real
+so the smoke step runs as `python tools/eval_smoke.py` with that venv first on PATH: a real
 `osmosis eval run` per rollout against the rollout's scripted model on 127.0.0.1, with no
 network but the package registry (the CLI installs the rollout's own environment). A fresh
 render passes; the same render with a grader that raises fails, naming the failed rows.
@@ -32,7 +32,7 @@ def smoke_steps(workspace: Path) -> list[str]:
 
 def run_smoke(workspace: Path, osmosis: Osmosis) -> subprocess.CompletedProcess[str]:
     steps = smoke_steps(workspace)
-    assert steps == ["uv sync", "uv run python scripts/eval_smoke.py"], steps
+    assert steps == ["uv sync", "uv run python tools/eval_smoke.py"], steps
     command = steps[-1].removeprefix("uv run ").split()
     return subprocess.run(
         [str(osmosis.bin_dir / command[0]), *command[1:]],

@@ -1,4 +1,4 @@
-"""The workspace's held-out split helper (scripts/split_dataset.py), run as users run it.
+"""The workspace's held-out split helper (tools/split_dataset.py), run as users run it.
 
 Deterministic (same seed, same bytes), every row exactly once, stratified when asked, outputs
 that the pinned `osmosis dataset validate` accepts, and clear errors that leave nothing behind.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from helpers import Osmosis
 
-SCRIPT = Path("scripts") / "split_dataset.py"
+SCRIPT = Path("tools") / "split_dataset.py"
 
 
 def split(workspace: Path, dataset: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,8 +1,8 @@
 """Split a dataset into a training file and a held-out file, deterministically.
 
-    uv run python scripts/split_dataset.py data/<dataset>.jsonl
-    uv run python scripts/split_dataset.py data/<dataset>.jsonl --held-out 0.2 --seed 7
-    uv run python scripts/split_dataset.py data/<dataset>.jsonl --stratify metadata.label
+    uv run python tools/split_dataset.py data/<dataset>.jsonl
+    uv run python tools/split_dataset.py data/<dataset>.jsonl --held-out 0.2 --seed 7
+    uv run python tools/split_dataset.py data/<dataset>.jsonl --stratify metadata.label
 
 writes data/<dataset>-train.jsonl and data/<dataset>-heldout.jsonl. Train on the first, and
 evaluate the trained model on the second: rows it never saw, so the score measures the task, not

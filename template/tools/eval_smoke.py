@@ -1,7 +1,7 @@
 """Offline eval smoke: `osmosis eval run` of each rollout on a few rows against a scripted model.
 
-    uv run python scripts/eval_smoke.py                 every local-backend rollout, 3 rows each
-    uv run python scripts/eval_smoke.py my-rollout --rows 5
+    uv run python tools/eval_smoke.py                 every local-backend rollout, 3 rows each
+    uv run python tools/eval_smoke.py my-rollout --rows 5
 
 It proves, without a key, a network or a bill, that each rollout installs, loads, calls the
 model, round-trips a tool call and grades every row, exactly as a paid `osmosis eval run` would:

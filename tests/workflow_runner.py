@@ -21,7 +21,15 @@ import sys
 
 import pytest
 
-WARM = ("httpx", "osmosis_ai.rollout", "litellm", "agents", "strands", "strands.models.litellm")
+#: What the workflows of every framework import (the integrations pull in LiteLLM and the SDKs).
+WARM = (
+    "httpx",
+    "osmosis_ai.rollout",
+    "osmosis_ai.rollout.integrations.agents.openai_agents",
+    "osmosis_ai.rollout.integrations.agents.strands",
+    "strands.models.litellm",
+    "agents.models.chatcmpl_converter",
+)
 
 
 def warm_up() -> None:

@@ -17,7 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import Osmosis
+from helpers import Osmosis, committed_copy
+
+from osmosis_workspace.api import add_rollout
 
 pytestmark = [pytest.mark.osmosis, pytest.mark.slow]
 
@@ -30,6 +32,12 @@ GROUPS = {
     "openai-agents": (["oa-lo-m-json-match"], ["multiply-local-openai"]),
     "strands": (["st-lo-m-llm-judge"], ["multiply-local-strands", "multiply-harbor-strands"]),
 }
+#: A rollout added by `osmosis-workspace add-rollout` (scope=rollout renders only its folder),
+#: to the custom render, with other choices than the starter's.
+ADDED = (
+    "added-check",
+    {"agent_framework": "custom", "dataset_mode": "metadata", "grader": "numeric"},
+)
 
 Plant = Callable[[Path, str], None]
 
@@ -144,6 +152,10 @@ def test_workflow_tests_pass_fresh_and_catch_planted_breaks(
     combos, examples = GROUPS[framework]
     sources = [matrix[name] / "rollouts" / name for name in combos]
     sources += [default_workspace / "rollouts" / name for name in examples]
+    if framework == ADDED[1]["agent_framework"]:
+        workspace = committed_copy(matrix[combos[0]], tmp_path / "added" / combos[0])
+        add_rollout(workspace, ADDED[0], ADDED[1], commit=True)
+        sources.append(workspace / "rollouts" / ADDED[0])
     cases: dict[str, tuple[str, str]] = {}  # copy -> (rollout, plant or "fresh")
     for source in sources:
         assert (source / "tests" / "test_workflow.py").is_file(), source

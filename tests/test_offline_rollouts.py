@@ -137,6 +137,18 @@ def plants(framework: str) -> dict[str, Plant]:
     }
 
 
+#: pytest's exit code and the first generated test that fails, for each planted break: the
+#: fresh copy passes (exit 0); a broken one fails tests (exit 1, not a collection error), and
+#: the test that catches it is the one written for that kind of break.
+CAUGHT_BY = {
+    "fresh": (0, None),
+    "wrong-role": (1, "test_tool_call_round_trips_as_a_tool_message"),
+    "endless-loop": (1, "test_tool_loop_ends_within_max_turns"),
+    "tool-raises": (1, "test_tool_call_round_trips_as_a_tool_message"),
+    "errors-escape": (1, "test_a_tool_that_raises_becomes_an_error_message"),
+}
+
+
 def package_of(rollout: Path) -> str:
     return next(p.name for p in rollout.iterdir() if p.name.endswith("_rollout"))
 
@@ -175,6 +187,6 @@ def test_workflow_tests_pass_fresh_and_catch_planted_breaks(
     report = [line for line in result.stdout.splitlines() if line.startswith("WORKFLOW-RUNNER ")]
     assert report, result.stdout[-4000:] + result.stderr[-4000:]
     codes = json.loads(report[-1].removeprefix("WORKFLOW-RUNNER "))
-    outcome = {cases[copy]: code for copy, code in codes.items()}
-    expected = {case: 0 if case[1] == "fresh" else 1 for case in cases.values()}
+    outcome = {cases[copy]: tuple(code) for copy, code in codes.items()}
+    expected = {case: CAUGHT_BY[case[1]] for case in cases.values()}
     assert outcome == expected, result.stdout[-6000:]

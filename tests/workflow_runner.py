@@ -4,11 +4,11 @@ Usage (with the osmosis venv's Python, which has osmosis-ai and both agent frame
 
     python workflow_runner.py ROLLOUT_DIR [ROLLOUT_DIR ...]
 
-Prints one line ``WORKFLOW-RUNNER {ROLLOUT_DIR: pytest exit code}``. Importing LiteLLM, the
-OpenAI Agents SDK and Strands costs most of a run, so the parent imports them once and forks one
-child per copy: each child runs pytest on a clean slate (a planted break that patches a
-framework class, or copies sharing a package name, cannot leak into the next run) without paying
-the imports again.
+Prints one line ``WORKFLOW-RUNNER {ROLLOUT_DIR: [pytest exit code, first failed test or null]}``.
+Importing LiteLLM, the OpenAI Agents SDK and Strands costs most of a run, so the parent
+imports them once and forks one child per copy: each child runs pytest on a clean slate (a
+planted break that patches a framework class, or copies sharing a package name, cannot leak
+into the next run) without paying the imports again.
 """
 
 from __future__ import annotations
@@ -38,23 +38,40 @@ def warm_up() -> None:
             importlib.import_module(name)
 
 
-def run_in_child(folder: str) -> int:
-    """pytest on ``folder/tests/test_workflow.py`` in a forked child; its exit code."""
+class FirstFailure:
+    """pytest plugin: the name of the first test that failed."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and self.name is None:
+            self.name = report.nodeid.rsplit("::", 1)[-1]
+
+
+def run_in_child(folder: str) -> tuple[int, str | None]:
+    """pytest on ``folder/tests/test_workflow.py`` in a forked child: exit code, first failure."""
+    read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        code = 3
+        os.close(read_end)
+        code, failure = 3, FirstFailure()
         try:
             os.chdir(folder)
             sys.path.insert(0, os.getcwd())
             args = ["tests/test_workflow.py", "-x", "-q", "-p", "no:cacheprovider"]
             args += ["--import-mode=importlib", "--rootdir", os.getcwd(), "-W", "ignore"]
-            code = int(pytest.main(args))
+            code = int(pytest.main(args, plugins=[failure]))
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+            os.write(write_end, json.dumps(failure.name).encode())
             os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        first_failure = json.loads(pipe.read() or b"null")
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
+    return os.waitstatus_to_exitcode(status), first_failure
 
 
 def main(argv: list[str]) -> None:

@@ -97,8 +97,11 @@ def run_eval(rollout: str, rows: int, scratch: Path) -> list[str]:
     """One `osmosis eval run`; returns the problems found (empty when every row graded)."""
     config = ROOT / "configs" / "eval" / f"{rollout}.toml"
     dataset = tomllib.loads(config.read_text(encoding="utf-8"))["experiment"]["dataset"]
+    data = ROOT / "data" / f"{dataset}.jsonl"
+    if not data.is_file():
+        return [f"{data.relative_to(ROOT)} (the dataset of {config.relative_to(ROOT)}) is missing"]
     sample = scratch / f"{rollout}.jsonl"
-    picked = read_rows(ROOT / "data" / f"{dataset}.jsonl", rows)
+    picked = read_rows(data, rows)
     sample.write_text("".join(json.dumps(row) + "\n" for row in picked), encoding="utf-8")
     scripted = load_scripted_model(ROOT / "rollouts" / rollout)
     copy, secrets = smoke_config(config)

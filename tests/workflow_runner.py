@@ -6,9 +6,9 @@ Usage (with the osmosis venv's Python, which has osmosis-ai and both agent frame
 
 Prints one line ``WORKFLOW-RUNNER {ROLLOUT_DIR: [pytest exit code, first failed test or null]}``.
 Importing LiteLLM, the OpenAI Agents SDK and Strands costs most of a run, so the parent
-imports them once and forks one child per copy: each child runs pytest on a clean slate (a
-planted break that patches a framework class, or copies sharing a package name, cannot leak
-into the next run) without paying the imports again.
+imports them once and forks one child per copy (a few at a time): each child runs pytest on a
+clean slate (a planted break that patches a framework class, or copies sharing a package name,
+cannot leak into the next run) without paying the imports again.
 """
 
 from __future__ import annotations
@@ -49,8 +49,12 @@ class FirstFailure:
             self.name = report.nodeid.rsplit("::", 1)[-1]
 
 
-def run_in_child(folder: str) -> tuple[int, str | None]:
-    """pytest on ``folder/tests/test_workflow.py`` in a forked child: exit code, first failure."""
+#: Children run side by side: each test waits on its scripted model most of the time.
+PARALLEL = 4
+
+
+def start_child(folder: str) -> tuple[int, int]:
+    """Fork a child running pytest on ``folder/tests/test_workflow.py``: (pid, result pipe)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -68,15 +72,28 @@ def run_in_child(folder: str) -> tuple[int, str | None]:
             os.write(write_end, json.dumps(failure.name).encode())
             os._exit(code)
     os.close(write_end)
+    return pid, read_end
+
+
+def finish_child(pid: int, read_end: int) -> tuple[int, str | None]:
+    """The child's exit code and first failed test."""
     with os.fdopen(read_end, "rb") as pipe:
         first_failure = json.loads(pipe.read() or b"null")
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), first_failure
 
 
+def run_all(folders: list[str]) -> dict[str, tuple[int, str | None]]:
+    results: dict[str, tuple[int, str | None]] = {}
+    for start in range(0, len(folders), PARALLEL):
+        batch = {folder: start_child(folder) for folder in folders[start : start + PARALLEL]}
+        results |= {folder: finish_child(*child) for folder, child in batch.items()}
+    return results
+
+
 def main(argv: list[str]) -> None:
     warm_up()
-    codes = {folder: run_in_child(folder) for folder in argv}
+    codes = run_all(argv)
     print("WORKFLOW-RUNNER " + json.dumps(codes), flush=True)
 
 

@@ -109,7 +109,12 @@ def base_env(root: Path) -> dict[str, str]:
         text=True,
         check=True,
     ).stdout.strip()
+    # One resolution for the whole run: what the steps install is pinned to the versions this
+    # test environment resolved, so no step depends on a release made since.
+    constraints = _frozen_constraints(root)
     env.update(
+        UV_CONSTRAINT=str(constraints),
+        PIP_CONSTRAINT=str(constraints),
         HOME=str(home),
         GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
         CI="true",
@@ -119,6 +124,20 @@ def base_env(root: Path) -> dict[str, str]:
         GIT_CONFIG_NOSYSTEM="1",
     )
     return env
+
+
+def _frozen_constraints(root: Path) -> Path:
+    """``uv pip freeze`` of this test environment (without this project) as a constraints file."""
+    frozen = subprocess.run(
+        [str(Path(sys.executable).parent / "uv"), "pip", "freeze", "--python", sys.executable],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    pins = [line for line in frozen if "==" in line and not line.startswith(("-e", "osmosis-"))]
+    path = root / "constraints.txt"
+    path.write_text("\n".join(pins) + "\n", encoding="utf-8")
+    return path
 
 
 class LocalRunner:

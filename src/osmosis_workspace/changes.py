@@ -1,6 +1,6 @@
 """What an update did to a workspace, read back from git: changes, conflicts, dangling links.
 
-Copier reports nothing useful itself: conflicts still exit 0 (copier-notes.md §4), so every
+Copier reports nothing useful itself: conflicts still exit 0 (Copier 9.19.1, verified), so every
 finding here comes from the working tree compared with the last commit.
 """
 
@@ -108,7 +108,7 @@ def dangling(repo: Path) -> set[str]:
 def prune_dangling_links(repo: Path, before: set[str]) -> list[str]:
     """Delete links that dangle now but did not before (a removed skill's link, for example).
 
-    Copier leaves them behind (copier-notes.md §5, bug 1); links that already dangled are the
+    Copier 9.19.1 leaves them behind (its old-file removal skips links); links that already dangled are the
     user's business and are left alone.
     """
     pruned = []

@@ -3,7 +3,7 @@
 ``osmosis doctor`` (osmosis-ai 0.3.8) requires the folders ``rollouts/``, ``configs/training/``,
 ``configs/eval/`` and ``data/`` and the files ``AGENTS.md``, ``CLAUDE.md`` and
 ``configs/AGENTS.md`` (existence only), inside a git repository whose top level is the
-workspace. The stricter rules on ``CLAUDE.md`` come from agent-skills.md §3/§6: a regular file
+workspace. The stricter rules on ``CLAUDE.md`` come from Claude Code's memory rules: a regular file
 (``osmosis doctor --fix`` refuses links) that imports ``@AGENTS.md``.
 """
 

@@ -108,8 +108,8 @@ def dangling(repo: Path) -> set[str]:
 def prune_dangling_links(repo: Path, before: set[str]) -> list[str]:
     """Delete links that dangle now but did not before (a removed skill's link, for example).
 
-    Copier 9.19.1 leaves them behind (its old-file removal skips links); links that already dangled are the
-    user's business and are left alone.
+    Copier 9.19.1 leaves them behind (its old-file removal skips links); links that already
+    dangled are the user's business and are left alone.
     """
     pruned = []
     for rel in sorted(dangling(repo) - before):

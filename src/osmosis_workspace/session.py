@@ -1,8 +1,8 @@
 """One Copier operation at a time per process, isolated from the host and from other workers.
 
-Why this exists (verified with Copier 9.19.1): Copier changes the *process-wide* working directory, so two
-operations in threads of one process corrupt each other; its git mirror cache has no
-inter-process lock; it leaks temp directories when interrupted; and it reads the user's
+Why this exists (verified with Copier 9.19.1): Copier changes the *process-wide* working
+directory, so two operations in threads of one process corrupt each other; its git mirror
+cache has no inter-process lock; it leaks temp directories when interrupted; and it reads the user's
 settings file unless given explicit settings. So every operation:
 
 * holds a process-wide re-entrant lock (other threads wait; use processes for parallelism);

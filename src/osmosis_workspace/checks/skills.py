@@ -1,11 +1,11 @@
 """Agent Skills under ``.agents/skills`` and their Claude Code view through ``.claude/skills``.
 
-Rules (the Agent Skills specification, and Claude Code's project skills): a skill is a folder with ``SKILL.md`` whose YAML front
-matter has only the spec's six keys, a ``name`` equal to the folder name, a non-empty
-``description``; every relative link in the body exists inside the skill; no nested
-``SKILL.md``; ``.claude/skills`` is a link (whole folder, or one per skill) that resolves to the
-same skills, and a link checked out as a text file (``core.symlinks=false``) is reported with
-the fix.
+Rules (the Agent Skills specification, and Claude Code's project skills): a skill is a folder
+with ``SKILL.md`` whose YAML front matter has only the spec's six keys, a ``name`` equal to
+the folder name, a non-empty ``description``; every relative link in the body exists inside
+the skill; no nested ``SKILL.md``; ``.claude/skills`` is a link (whole folder, or one per
+skill) that resolves to the same skills, and a link checked out as a text file
+(``core.symlinks=false``) is reported with the fix.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import GIT_ENV, Osmosis, git, tree_bytes
+from helpers import GIT_ENV, VERSION_BEARING, Osmosis, git, tree_bytes
 from typer.testing import CliRunner
 from workspace_api_helpers import V2, TemplateRepo, commit_all, copy_workspace
 
@@ -199,11 +199,6 @@ def test_second_rollout_tests_and_dataset_pass(ws: Path, osmosis: Osmosis) -> No
 # ---------------------------------------------------------------------------------------------
 # Updating each rollout on its own
 # ---------------------------------------------------------------------------------------------
-
-
-#: Workspace files that name the recorded template version (the checker's source).
-VERSION_BEARING = (".github/workflows/ci.yml", ".pre-commit-config.yaml",
-                   ".agents/skills/update-workspace/SKILL.md")
 
 
 def test_copier_update_of_each_answers_file_touches_only_its_own_files(ws: Path) -> None:

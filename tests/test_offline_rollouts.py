@@ -4,8 +4,8 @@ For each agent framework (one scaffold-matrix render each) and each worked examp
 folder is copied once as rendered and once per planted break; the copies' generated
 ``tests/test_workflow.py`` then run with the osmosis venv's Python (osmosis-ai with the
 openai-agents and strands extras), directly on the rendered sources, in one process per
-framework (tests/rollout_workflow_runner.py). The fresh copy must pass (exit 0) and every broken copy
-must fail its tests (exit 1, not a collection or usage error).
+framework (tests/rollout_workflow_runner.py). The fresh copy must pass (exit 0) and every
+broken copy must fail its tests (exit 1, not a collection or usage error).
 """
 
 from __future__ import annotations

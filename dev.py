@@ -167,6 +167,11 @@ def demo_name(dest: Path) -> str:
 
 def test(args: list[str]) -> int:
     env = setup()
+    if not args:  # the whole suite (what CI runs) starts with the lint gate: a second, no more
+        lint = [str(PROJECT_VENV / BIN / "ruff"), "check", "."]
+        print("+", " ".join(lint), flush=True)
+        if subprocess.run(lint, cwd=ROOT, env=env).returncode != 0:
+            return 1
     # Two workers (CI machines have 2 cores); whole files per worker so each file's session
     # renders are made once. Pass your own -n (or -n 0) to change it.
     parallel = [] if any(a == "-n" or a.startswith("-n") for a in args) else [

@@ -55,7 +55,8 @@ def step_script(workflow: dict[str, Any], name_start: str) -> str:
     return matches[0]
 
 
-_CLI_WORD = re.compile(r"(?:^|(?<=[\s(`$\"']))osmosis-workspace(?=\s|$)")
+#: The command word, not a requirement such as ``"osmosis-workspace @ git+..."`` (uvx --from).
+_CLI_WORD = re.compile(r"(?:^|(?<=[\s(`$\"']))osmosis-workspace(?=\s|$)(?!\s+@)")
 
 
 def cli_commands(text: str) -> Iterator[list[str]]:

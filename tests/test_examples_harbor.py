@@ -115,7 +115,7 @@ def test_example_files_follow_the_list() -> None:
                                          for n in module.example_rollouts), kind
     files = [p for p in (ROOT / "template").rglob("*.jinja")
              if guard + "multiply-" in p.relative_to(ROOT).as_posix()]
-    assert len(files) == 3 * 13 + 3 + 6  # 13 files per rollout, a Harbor task, two configs each
+    assert len(files) == 3 * 16 + 3 + 6  # 16 files per rollout, a Harbor task, two configs each
     for path in files:
         flavour = re.search(r"\{%- set flavour = '([a-z-]+)' -%\}", path.read_text())
         assert flavour and f"multiply-{flavour.group(1)}" in path.relative_to(ROOT).as_posix()

@@ -312,20 +312,6 @@ def report() -> list[tuple[str, bool, str]]:
 
 _CACHE_SIZE = 4096
 
-_lock = threading.RLock()
-_originals: dict[str, Any] = {}
-_code_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_env_keys: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
-_stats = {
-    "compile_hits": 0,
-    "compile_misses": 0,
-    "filemode_calls": 0,
-    "filemode_git": 0,
-    "relpath_constant": 0,
-    "relpath_rendered": 0,
-    "yaml_fallbacks": 0,
-}
-
 
 def warm_up() -> None:
     """Import what every operation needs, once per process (no behaviour change)."""

@@ -21,7 +21,12 @@ import pytest
 import yaml
 from helpers import GIT_ENV, VERSION_BEARING, Osmosis, git, tree_bytes
 from typer.testing import CliRunner
-from workspace_api_helpers import V2, TemplateRepo, commit_all, copy_workspace
+from workspace_api_helpers import (
+    V2,
+    TemplateRepo,
+    copy_workspace,
+    release_changing_every_rollout,
+)
 
 from osmosis_workspace.api import (
     WorkspaceError,
@@ -57,11 +62,7 @@ def changed_paths(before: dict[str, bytes | str], after: dict[str, bytes | str])
 def repo_v3(tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo) -> TemplateRepo:
     """The shared v1/v2 template repository plus a v3 that changes every rollout's README."""
     dest = tmp_path_factory.mktemp("add-rollout-template") / "osmosis-workspace"
-    git("clone", "-q", str(repo.path), str(dest), cwd=dest.parent)
-    readme = dest / "template" / "rollouts" / "{{rollout_name}}" / "README.md.jinja"
-    readme.write_text(readme.read_text(encoding="utf-8") + f"\n{V3_LINE}\n", encoding="utf-8")
-    commit_all(dest, "Template v3", V3)
-    return TemplateRepo(dest)
+    return release_changing_every_rollout(dest, repo, V3, V3_LINE)
 
 
 @pytest.fixture(scope="module")

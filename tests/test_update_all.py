@@ -21,6 +21,7 @@ from workspace_api_helpers import (
     TemplateRepo,
     commit_all,
     copy_workspace,
+    release_changing_every_rollout,
     run_entry_point,
     shared,
 )
@@ -37,11 +38,7 @@ ANSWERS = {"workspace_name": "demo-task", "include_examples": False}
 
 def _v3_repo(factory: pytest.TempPathFactory, repo: TemplateRepo) -> TemplateRepo:
     dest = factory.mktemp("template-v3") / "osmosis-workspace"
-    git("clone", "-q", str(repo.path), str(dest), cwd=dest.parent)
-    readme = dest / "template" / "rollouts" / "{{rollout_name}}" / "README.md.jinja"
-    readme.write_text(readme.read_text(encoding="utf-8") + f"\n{V3_LINE}\n", encoding="utf-8")
-    commit_all(dest, "Template v3", V3)
-    return TemplateRepo(dest)
+    return release_changing_every_rollout(dest, repo, V3, V3_LINE)
 
 
 @pytest.fixture(scope="module")

@@ -228,3 +228,14 @@ def run_entry_point(*args: str, cwd: Path, env: dict[str, str] | None = None,
     return subprocess.run([str(exe), *args], cwd=cwd, env={**os.environ, **(env or {})},
                           capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
+
+
+def release_changing_every_rollout(dest: Path, repo: TemplateRepo, tag: str,
+                                   line: str) -> TemplateRepo:
+    """A clone of ``repo`` at ``dest`` plus a release ``tag`` whose rollout README gains
+    ``line`` (so every rollout, starter or added, changes upstream)."""
+    subprocess.run(["git", "clone", "-q", str(repo.path), str(dest)], check=True, cwd=dest.parent)
+    readme = dest / "template" / "rollouts" / "{{rollout_name}}" / "README.md.jinja"
+    readme.write_text(readme.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+    commit_all(dest, f"Template {tag}", tag)
+    return TemplateRepo(dest)

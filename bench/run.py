@@ -213,7 +213,8 @@ def merge_backend(parts: list[dict]) -> dict:
 def build_scaled(tmp: Path, tpl: Path, counts: list[int]) -> dict[int, Path]:
     """Workspaces with N rollouts: the starter plus N-1 added with ``add_rollout`` (committed),
     exactly as users grow a workspace."""
-    from osmosis_workspace import add_rollout, create_workspace, perf
+    from osmosis_workspace import create_workspace, perf
+    from osmosis_workspace.operations import add_rollout
 
     perf.enable()  # fixture building only; byte-identity of the levers is checked elsewhere
     answers = {"workspace_name": NAME, "include_examples": False}

@@ -1,7 +1,8 @@
 """Names that would shadow a package: one rule for the template's validators and ``check``.
 
 Loaded by path (stdlib only) by ``extensions/osmosis_jinja.py`` and by the ``osmosis-workspace``
-CLI (``osmosis_workspace.shared_rules``). A rollout is a uv project named after its folder and
+CLI (``osmosis_workspace.engine.shared_rules``).
+A rollout is a uv project named after its folder and
 installed into the workspace's environment next to the workspace's own dependencies, so a
 rollout called ``pytest`` or ``osmosis-ai`` stands in for the real package and ``uv lock``
 fails; a name that is a standard-library module, used as a package, hides that module.

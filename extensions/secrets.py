@@ -3,7 +3,7 @@
 Three callers load this file by path, so it imports only the standard library:
 
 * ``extensions/osmosis_jinja.py`` (the template's validators refuse answers holding a key);
-* the ``osmosis-workspace`` CLI, through ``osmosis_workspace.redaction`` (template URLs, the
+* the ``osmosis-workspace`` CLI, through ``osmosis_workspace.engine.redaction`` (template URLs, the
   answers of ``--set`` and ``--data-file``, and every message it prints);
 * ``check``, on the answers already committed.
 

@@ -16,7 +16,7 @@ import pytest
 from helpers import git
 from workspace_api_helpers import DEFAULT_ANSWERS, V1, V2, TemplateRepo, commit_all, shared
 
-from osmosis_workspace.stops import ARMED_ENV, ARMED_VALUE, ENV
+from osmosis_workspace.engine.stops import ARMED_ENV, ARMED_VALUE, ENV
 
 V3 = "v3.0.0"
 #: A workspace without the worked examples: fewer files, so updates run faster.
@@ -53,7 +53,7 @@ def full_state(root: Path) -> dict[str, Any]:
 
 
 def stop_env(phase: str) -> dict[str, str]:
-    """Environment that makes the CLI SIGKILL itself at ``phase`` (osmosis_workspace.stops)."""
+    """Environment that makes the CLI SIGKILL itself at ``phase`` (engine.stops)."""
     return {ENV: phase, ARMED_ENV: ARMED_VALUE}
 
 

@@ -35,7 +35,7 @@ from osmosis_workspace.api import (
     create_workspace,
     update_workspace,
 )
-from osmosis_workspace.commands import typer_app
+from osmosis_workspace.cli.commands import typer_app
 
 V3 = "v3.0.0"
 V3_LINE = "Rollout notes added in template v3."

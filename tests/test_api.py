@@ -12,9 +12,14 @@ from workspace_api_helpers import V1, V2, TemplateRepo, commit_all
 
 import osmosis_workspace
 from osmosis_workspace import api
+from osmosis_workspace.engine.source import (
+    credential_problem,
+    latest_tag,
+    package_checkout,
+    resolve,
+)
 from osmosis_workspace.errors import AnswerProblem, WorkspaceError
 from osmosis_workspace.exit_codes import ExitCode
-from osmosis_workspace.source import credential_problem, latest_tag, package_checkout, resolve
 
 ANSWERS = {"workspace_name": "api-task"}
 

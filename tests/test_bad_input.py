@@ -20,9 +20,9 @@ from helpers import committed_copy, git, snapshot_template
 from typer.testing import CliRunner
 
 from osmosis_workspace import api
-from osmosis_workspace.commands import typer_app
+from osmosis_workspace.cli.commands import typer_app
+from osmosis_workspace.engine.questions import MAX_NESTING, load_data_file
 from osmosis_workspace.errors import WorkspaceError
-from osmosis_workspace.questions import MAX_NESTING, load_data_file
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "osmosis-workspace"

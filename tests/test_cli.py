@@ -24,7 +24,7 @@ from workspace_api_helpers import (
     shared_workspace,
 )
 
-from osmosis_workspace.commands import typer_app
+from osmosis_workspace.cli.commands import typer_app
 from osmosis_workspace.exit_codes import EXIT_CODE_HELP, ExitCode
 
 runner = CliRunner()

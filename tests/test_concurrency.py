@@ -84,7 +84,7 @@ def test_threads_in_one_process_are_serialised_and_succeed(tmp_path: Path,
 
 
 # ---------------------------------------------------------------------------------------------
-# Several operations on ONE workspace at once: the workspace lock (osmosis_workspace.oplock)
+# Several operations on ONE workspace at once: the workspace lock (osmosis_workspace.engine.oplock)
 # ---------------------------------------------------------------------------------------------
 
 #: Update rounds; with the add-rollout rounds below, 20 races in all.

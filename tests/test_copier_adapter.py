@@ -18,12 +18,12 @@ from copier.errors import InteractiveSessionError, TaskError, UnsafeTemplateErro
 from workspace_api_helpers import TemplateRepo
 
 from osmosis_workspace import api
-from osmosis_workspace.copier_adapter import CopyOptions, copy, error_for
-from osmosis_workspace.create import load_rules
+from osmosis_workspace.engine.copier_adapter import CopyOptions, copy, error_for
+from osmosis_workspace.engine.questions import cast_value, validate_answers
+from osmosis_workspace.engine.source import resolve
 from osmosis_workspace.errors import WorkspaceError
 from osmosis_workspace.exit_codes import ExitCode
-from osmosis_workspace.questions import cast_value, validate_answers
-from osmosis_workspace.source import resolve
+from osmosis_workspace.operations.create import load_rules
 
 BAD = {
     "workspace_name": "Bad Name",

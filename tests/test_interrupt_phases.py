@@ -1,6 +1,7 @@
 """SIGKILL at every phase boundary of `update` and `add-rollout`, then recover.
 
-The real CLI process kills itself at a named stop point (``osmosis_workspace.stops``, armed by
+The real CLI process kills itself at a named stop point
+(``osmosis_workspace.engine.stops``, armed by
 two environment variables only tests set). Then, as a user would: ``check`` and a new
 ``update`` report the interruption (never advising a commit), ``update --abort`` puts the tree
 and the index back byte for byte (an ignored ``.env`` and a hidden skip-worktree edit included),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from osmosis_workspace.copier_adapter import levers, render_plan
+from osmosis_workspace.engine.copier_adapter import levers, render_plan
 
 #: What each lever was verified against, written out here so that a change to PINNED is a
 #: visible change to this test too.
@@ -48,7 +48,7 @@ def test_every_lever_digest_is_pinned(lever: str) -> None:
 def test_a_lever_whose_code_differs_refuses_to_install_and_says_why() -> None:
     code = r"""
 import logging, sys
-from osmosis_workspace.copier_adapter import levers, render_plan
+from osmosis_workspace.engine.copier_adapter import levers, render_plan
 logging.basicConfig(level=logging.WARNING, stream=sys.stdout, format="%(message)s")
 levers.PINNED["filemode"] = frozenset({"0" * 64})     # as if Copier had changed the method
 from copier import _main
@@ -99,7 +99,7 @@ def test_env_var_turns_levers_on_for_api_callers_too(tmp_path: Path) -> None:
     (template / "t" / "{{ name }}.txt.jinja").write_text("{{ name }}\n")
     code = f"""
 from pathlib import Path
-from osmosis_workspace.copier_adapter import CopyOptions, copy, levers
+from osmosis_workspace.engine.copier_adapter import CopyOptions, copy, levers
 assert not levers.status()["compile_cache"]
 copy(CopyOptions(src={str(template)!r}, dst=Path({str(tmp_path / "out")!r})))
 status = levers.status()

@@ -22,10 +22,10 @@ from workspace_api_helpers import (
     shared_workspace,
 )
 
-from osmosis_workspace.check_update import check_for_update
-from osmosis_workspace.optout import OPTOUT_FILE
-from osmosis_workspace.update import update_workspace
-from osmosis_workspace.update_all import update_all
+from osmosis_workspace.engine.optout import OPTOUT_FILE
+from osmosis_workspace.operations.check_update import check_for_update
+from osmosis_workspace.operations.update import update_workspace
+from osmosis_workspace.operations.update_all import update_all
 
 MY_AGENTS = "# My own AGENTS.md\n\nI wrote this; template updates must leave it alone.\n"
 PATTERNS = "# mine\nAGENTS.md\n.agents/skills/fixture-fresh/\n"
@@ -113,6 +113,6 @@ def test_without_the_opt_out_the_same_update_changes_agents_md(
 
 
 def _ref(ref: str):  # type: ignore[no-untyped-def]
-    from osmosis_workspace.update_all import AllOptions
+    from osmosis_workspace.operations.update_all import AllOptions
 
     return AllOptions(ref=ref)

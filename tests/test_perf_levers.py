@@ -30,14 +30,14 @@ from workspace_api_helpers import (
 )
 
 from osmosis_workspace import perf
-from osmosis_workspace.commands import typer_app
-from osmosis_workspace.copier_adapter import levers
-from osmosis_workspace.questions import (
+from osmosis_workspace.cli.commands import typer_app
+from osmosis_workspace.engine.copier_adapter import levers
+from osmosis_workspace.engine.questions import (
     _PureTemplateYamlLoader,
     _TemplateYamlLoader,
     parse_questionnaire,
 )
-from osmosis_workspace.yamlload import load_yaml
+from osmosis_workspace.engine.yamlload import load_yaml
 
 #: The console script, with ``perf.status()`` written to stderr at exit.
 DRIVER = r"""
@@ -204,7 +204,7 @@ import sys
 from pathlib import Path
 from copier import _template
 from osmosis_workspace import perf
-from osmosis_workspace.copier_adapter import levers
+from osmosis_workspace.engine.copier_adapter import levers
 
 def load(path):
     try:

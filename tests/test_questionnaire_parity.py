@@ -1,6 +1,6 @@
 """Our questionnaire equals Copier's on every question of ``copier.yml``.
 
-``osmosis_workspace.questions`` checks answers before Copier runs (to report every bad answer
+``osmosis_workspace.engine.questions`` checks answers before Copier runs (to report every bad answer
 at once, by name). That is a second implementation of Copier's answer rules, so this test holds
 it to Copier's: every corpus answer below goes through real Copier (``run_copy`` of a tiny
 template made of this repository's ``copier.yml`` and extensions and one file that records the
@@ -29,7 +29,7 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from osmosis_workspace.questions import (
+from osmosis_workspace.engine.questions import (
     Questionnaire,
     TemplateRules,
     cast_value,

@@ -23,7 +23,7 @@ from github_helpers import load_workflow, run_scripts
 from helpers import ROOT, Osmosis, git, snapshot_template
 from workflow_runner import JobResult, JobRun, LocalRunner, step_name
 
-from osmosis_workspace.source import CANONICAL_TEMPLATE
+from osmosis_workspace.engine.source import CANONICAL_TEMPLATE
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI, RELEASE = WORKFLOWS / "ci.yml", WORKFLOWS / "release.yml"
@@ -253,7 +253,7 @@ def test_installed_wheel_creates_a_workspace_that_passes_check_and_doctor(
         [
             str(bin_dir / "python"),
             "-c",
-            "import osmosis_workspace.source as s; "
+            "import osmosis_workspace.engine.source as s; "
             "print(s.__file__); print(s.package_checkout()); print(s.default_location())",
         ],
         capture_output=True,

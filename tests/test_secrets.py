@@ -20,7 +20,7 @@ from helpers import snapshot_template
 from typer.testing import CliRunner
 
 from osmosis_workspace import api
-from osmosis_workspace.commands import typer_app
+from osmosis_workspace.cli.commands import typer_app
 from osmosis_workspace.errors import WorkspaceError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -32,7 +32,7 @@ from workspace_api_helpers import (
 )
 
 from osmosis_workspace.api import WorkspaceError, create_workspace, update_workspace
-from osmosis_workspace.commands import typer_app
+from osmosis_workspace.cli.commands import typer_app
 from osmosis_workspace.exit_codes import ExitCode
 
 
@@ -203,7 +203,7 @@ def test_failure_in_copier_restores_the_exact_state(tmp_path: Path, repo: Templa
 
 
 def test_failure_after_copier_restores_the_exact_state(ws: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from osmosis_workspace import update
+    from osmosis_workspace.operations import update
 
     def boom(root: Path, before: set[str]) -> list[str]:
         assert "_commit: v2.0.0" in (root / ".copier-answers.yml").read_text()

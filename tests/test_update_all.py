@@ -26,9 +26,9 @@ from workspace_api_helpers import (
     shared,
 )
 
-from osmosis_workspace import oplock
-from osmosis_workspace.add_rollout import add_rollout
 from osmosis_workspace.api import create_workspace
+from osmosis_workspace.engine import oplock
+from osmosis_workspace.operations.add_rollout import add_rollout
 
 V3 = "v3.0.0"
 V3_LINE = "Release 3 of the template changes every rollout."

@@ -27,11 +27,11 @@ from safety_helpers import (
 )
 from workspace_api_helpers import TemplateRepo, copy_workspace, run_entry_point
 
-from osmosis_workspace import oplock
 from osmosis_workspace.api import WorkspaceError, add_rollout, create_workspace, update_workspace
-from osmosis_workspace.copier_adapter import render_plan
+from osmosis_workspace.engine import oplock
+from osmosis_workspace.engine.copier_adapter import render_plan
+from osmosis_workspace.engine.rootproject import registered_bytes
 from osmosis_workspace.exit_codes import ExitCode
-from osmosis_workspace.rootproject import registered_bytes
 
 SECRET = b"OPENAI_API_KEY=sk-users-own-key-never-in-git\n"
 

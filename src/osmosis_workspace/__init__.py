@@ -21,7 +21,7 @@ __all__ = sorted(_API_NAMES | {"__version__"})
 
 def __getattr__(name: str) -> Any:
     if name in _API_NAMES:
-        from . import api
+        from osmosis_workspace import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'osmosis_workspace' has no attribute {name!r}")

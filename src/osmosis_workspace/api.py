@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import AnswerProblem, WorkspaceError
-from .results import (
+from osmosis_workspace.errors import AnswerProblem, WorkspaceError
+from osmosis_workspace.results import (
     AddRolloutResult,
     ChangeSummary,
     CreateResult,
@@ -96,7 +96,7 @@ def create_workspace(
             ``unsafe_template``, ``template_not_found``, ``copier_failed``, ``git_failed``.
             Nothing is left at ``dest`` when it is raised.
     """
-    from .create import create_workspace as _create
+    from osmosis_workspace.operations.create import create_workspace as _create
 
     return _create(dest, answers, template=template, ref=ref, git_init=git_init,
                    git_identity=git_identity, overwrite=overwrite,
@@ -130,7 +130,7 @@ def update_workspace(
             files), ``downgrade``, ``invalid_answers``, ``unsafe_template``, ``update_failed``.
             On any failure the workspace is restored byte for byte, ``_commit`` included.
     """
-    from .update import update_workspace as _update
+    from osmosis_workspace.operations.update import update_workspace as _update
 
     return _update(path, ref=ref, answers=answers, conflict=conflict,
                    cache_dir=Path(cache_dir) if cache_dir else None, rollout=rollout)
@@ -141,7 +141,7 @@ def check_for_update(path: str | os.PathLike[str], *, ref: str | None = None,
                      preview: bool = True) -> UpdateCheck:
     """Compare the workspace's template version with the latest (or ``ref``); with ``preview``
     also report what ``update_workspace`` would change, computed on a throw-away clone."""
-    from .check_update import check_for_update as _check
+    from osmosis_workspace.operations.check_update import check_for_update as _check
 
     return _check(path, ref=ref, preview=preview)
 
@@ -152,7 +152,7 @@ def check_workspace(path: str | os.PathLike[str], *, fast: bool = False) -> Any:
 
     Never raises for problems in the workspace; only for a path that is not a directory.
     """
-    from .checks import check_workspace as _check
+    from osmosis_workspace.checks import check_workspace as _check
 
     return _check(Path(path), fast=fast)
 
@@ -199,7 +199,7 @@ def add_rollout(
             TOML), ``not_updatable`` (template version too old to add rollouts),
             ``copier_failed``, ``git_failed``. The workspace is then left as it was.
     """
-    from .add_rollout import add_rollout as _add
+    from osmosis_workspace.operations.add_rollout import add_rollout as _add
 
     return _add(path, name, answers, template=template, ref=ref, commit=commit,
                 git_identity=git_identity, cache_dir=Path(cache_dir) if cache_dir else None)

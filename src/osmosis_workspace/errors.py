@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .exit_codes import ExitCode
+from osmosis_workspace.exit_codes import ExitCode
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,9 @@ class WorkspaceError(Exception):
     details: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # The one redaction rule (see osmosis_workspace.redaction): whatever reached a message,
+        # The one redaction rule (osmosis_workspace.engine.redaction): whatever reached a message,
         # a backend logging ``str(error)`` or ``to_dict()`` never logs a credential.
-        from .redaction import redact, redact_tree
+        from osmosis_workspace.engine.redaction import redact, redact_tree
 
         self.message = redact(self.message)
         self.problems = tuple(AnswerProblem(redact(p.question), redact(p.reason))

@@ -1,5 +1,5 @@
 """Speed levers for long-lived worker processes: the public names of
-:mod:`osmosis_workspace.copier_adapter.levers`, where the levers, their verified-code digests
+:mod:`osmosis_workspace.engine.copier_adapter.levers`, where the levers, their verified-code digests
 and the decision which ones are on live (see its docstring).
 
 A backend worker calls :func:`enable` once per process (for example in a process-pool
@@ -14,7 +14,7 @@ the others are off (``osmosis-workspace --version --verbose`` prints it).
 
 from __future__ import annotations
 
-from .copier_adapter.levers import (
+from osmosis_workspace.engine.copier_adapter.levers import (
     ENV,
     LEVERS,
     PINNED,

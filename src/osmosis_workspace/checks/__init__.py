@@ -21,18 +21,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .model import CheckContext, CheckReport, Problem
+from osmosis_workspace.checks.model import CheckContext, CheckReport, Problem
 
 __all__ = ["CheckReport", "Problem", "check_workspace"]
 
 
 def check_workspace(path: Path, *, fast: bool = False) -> CheckReport:
     """Run every check on the workspace at ``path`` and collect the problems."""
-    from . import answers, configs, datasets, layout, operations, project, skills
+    from osmosis_workspace.checks import (
+        answers,
+        configs,
+        datasets,
+        layout,
+        operations,
+        project,
+        skills,
+    )
 
     ctx = CheckContext(root=path.absolute(), fast=fast)
     if not ctx.root.is_dir():
-        from ..errors import WorkspaceError
+        from osmosis_workspace.errors import WorkspaceError
 
         raise WorkspaceError("not_a_workspace", f"{ctx.root} is not a directory")
     for module in (operations, layout, project, skills, configs, datasets, answers):

@@ -17,13 +17,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .model import CheckContext, Problem
+from osmosis_workspace.checks.model import CheckContext, Problem
 
 MAX_ANSWERS_BYTES = 1 << 20
 
 
 def check(ctx: CheckContext) -> Iterator[Problem]:
-    from ..workspace import DEFAULT_ANSWERS_FILE, answers_path, rollout_answers_files
+    from osmosis_workspace.engine.workspace import (
+        DEFAULT_ANSWERS_FILE,
+        answers_path,
+        rollout_answers_files,
+    )
 
     path = answers_path(ctx.root)
     if path is None:
@@ -45,7 +49,10 @@ def _load(ctx: CheckContext, path: Path) -> Iterator[Problem]:
     """Parse an answers file; yields its problems and returns the mapping (or None)."""
     import yaml
 
-    from ..yamlload import NestingError, load_yaml  # libyaml, with safe_load's own errors
+    from osmosis_workspace.engine.yamlload import (  # libyaml, with safe_load's own errors
+        NestingError,
+        load_yaml,
+    )
 
     rel = ctx.rel(path)
     if not path.is_file() or path.stat().st_size > MAX_ANSWERS_BYTES:
@@ -87,7 +94,7 @@ def _rollout_answers(ctx: CheckContext, name: str, path: Path) -> Iterator[Probl
 def _stored_secrets(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
     """Every answer holding a credential, by the current table (``extensions/secrets.py``):
     newer than the template version that wrote the file, and cheap enough for ``--fast``."""
-    from ..redaction import detector
+    from osmosis_workspace.engine.redaction import detector
 
     secret_problem = detector().secret_problem
     for key, value in data.items():
@@ -101,7 +108,7 @@ def _stored_secrets(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
 
 
 def _recorded_source(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
-    from ..source import credential_problem
+    from osmosis_workspace.engine.source import credential_problem
 
     src, commit = data.get("_src_path"), data.get("_commit")
     if not src:
@@ -124,8 +131,8 @@ def _unknown_version(src: Path, commit: str) -> str:
     """
     import re
 
-    from ..gitutil import dirty_paths, toplevel
-    from ..source import commit_exists
+    from osmosis_workspace.engine.git import dirty_paths, toplevel
+    from osmosis_workspace.engine.source import commit_exists
 
     repo = toplevel(src)
     if repo is None or repo.resolve() != src.resolve():
@@ -140,9 +147,9 @@ def _unknown_version(src: Path, commit: str) -> str:
 
 
 def _against_template(ctx: CheckContext, rel: str, data: dict[str, Any]) -> Iterator[Problem]:
-    from ..errors import WorkspaceError
-    from ..questions import parse_questionnaire, shape_problem
-    from ..source import resolve
+    from osmosis_workspace.engine.questions import parse_questionnaire, shape_problem
+    from osmosis_workspace.engine.source import resolve
+    from osmosis_workspace.errors import WorkspaceError
 
     src, commit = data.get("_src_path"), data.get("_commit")
     if not src or not commit or not Path(str(src)).is_dir():

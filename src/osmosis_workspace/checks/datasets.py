@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .model import CheckContext, Problem
+from osmosis_workspace.checks.model import CheckContext, Problem
 
 VALID_EXTENSIONS = ("csv", "jsonl", "parquet")
 MAX_FILE_SIZE = 5 * 1024 * 1024 * 1024

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .model import CheckContext, Problem
+from osmosis_workspace.checks.model import CheckContext, Problem
 
 REQUIRED_DIRS = ("rollouts", "configs/training", "configs/eval", "data")
 AGENT_FILES = ("AGENTS.md", "CLAUDE.md", "configs/AGENTS.md")
@@ -129,7 +129,7 @@ def _resolve_imports(ctx: CheckContext, source: Path, imports: list[str], depth:
 
 def _leftovers(ctx: CheckContext) -> Iterator[Problem]:
     """``*.rej`` files and conflict markers an update left behind (never commit them)."""
-    from ..changes import has_conflict_markers
+    from osmosis_workspace.engine.changes import has_conflict_markers
 
     for rel in ctx.files():
         if rel.endswith(".rej"):

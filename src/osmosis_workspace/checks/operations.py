@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .model import CheckContext, Problem
+from osmosis_workspace.checks.model import CheckContext, Problem
 
 
 def check(ctx: CheckContext) -> Iterator[Problem]:
-    from ..opstate import state_dir
+    from osmosis_workspace.engine.opstate import state_dir
 
     if not (ctx.root / ".git").exists():
         return
@@ -31,8 +31,8 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
 
 
 def _journal_and_lock(ctx: CheckContext) -> Iterator[Problem]:
-    from .. import journal, oplock
-    from ..recovery import pending_error
+    from osmosis_workspace.engine import journal, oplock
+    from osmosis_workspace.operations.recovery import pending_error
 
     error = pending_error(ctx.root)
     if error is not None:
@@ -50,8 +50,8 @@ def _journal_and_lock(ctx: CheckContext) -> Iterator[Problem]:
 
 
 def _half_added_rollouts(ctx: CheckContext) -> Iterator[Problem]:
-    from ..gitutil import git_out
-    from ..workspace import rollout_answers_files
+    from osmosis_workspace.engine.git import git_out
+    from osmosis_workspace.engine.workspace import rollout_answers_files
 
     added = rollout_answers_files(ctx.root)
     if not added:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .model import CheckContext, Problem
+from osmosis_workspace.checks.model import CheckContext, Problem
 
 ROOT = "pyproject.toml"
 MAX_BYTES = 1 << 20
@@ -157,6 +157,6 @@ def _packages(data: dict[str, Any], name: str) -> list[str]:
 
 def _name_rules() -> Any:
     """The template's name rules (``extensions/names.py``)."""
-    from ..shared_rules import load
+    from osmosis_workspace.engine.shared_rules import load
 
     return load("names.py")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .model import CheckContext, Problem
+from osmosis_workspace.checks.model import CheckContext, Problem
 
 SKILLS = ".agents/skills"
 CLAUDE_SKILLS = ".claude/skills"
@@ -97,7 +97,7 @@ def _front_matter(raw: bytes) -> tuple[dict[str, Any], str, str]:
         return {}, "", "front matter is not closed by a '---' line"
     import yaml
 
-    from ..yamlload import load_yaml  # libyaml, with safe_load's own errors
+    from osmosis_workspace.engine.yamlload import load_yaml  # libyaml, with safe_load's own errors
 
     try:
         meta = load_yaml(text[4:end + 1])

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .gitutil import git_out
-from .results import ChangeSummary, SkillChanges
+from osmosis_workspace.engine.git import git_out
+from osmosis_workspace.results import ChangeSummary, SkillChanges
 
 SKILLS_DIR = ".agents/skills"
 #: Copier's inline conflict markers, as git merge-file writes them.

@@ -4,7 +4,7 @@
 Typer alone costs more than the whole check. So ``app`` is a small dispatcher: a plain
 ``check [PATH] [--fast] [--json]`` runs directly, and so does a bare ``--version``; anything
 else (other commands, ``--help``, unknown options) goes to the Typer application in
-:mod:`osmosis_workspace.commands`, which also implements ``check`` and ``--version`` with the
+:mod:`osmosis_workspace.cli.commands`, which also implements ``check`` and ``--version`` with the
 same output, so both paths behave identically.
 
 Commands that render the template (``new``, ``update``, ``add-rollout``) ask for the speed
@@ -48,12 +48,12 @@ class _Entry:
         argv = list(sys.argv[1:] if args is None else args)
         plain = _plain_check(argv)
         if plain is not None:
-            from .cli_check import run_check
+            from osmosis_workspace.cli.check import run_check
 
             path, fast, json_mode = plain
             sys.exit(int(run_check(path, fast=fast, json_mode=json_mode)))
         if argv == ["--version"]:  # what the Typer callback prints, without importing Typer
-            from . import __version__
+            from osmosis_workspace import __version__
 
             print(f"osmosis-workspace {__version__}", flush=True)
             sys.exit(0)
@@ -62,10 +62,10 @@ class _Entry:
             sys.exit(0)
         _exit_cleanly_on_termination()
         if _wants_levers(argv):
-            from . import perf
+            from osmosis_workspace import perf
 
             perf.enable(on_import=True)
-        from .commands import typer_app
+        from osmosis_workspace.cli.commands import typer_app
 
         return typer_app(args=argv, **kwargs)
 
@@ -77,14 +77,14 @@ def _wants_levers(argv: Sequence[str]) -> bool:
 
 def verbose_version() -> str:
     """``--version --verbose``: our version, Copier's and Jinja's, and each speed lever."""
-    from . import __version__, perf
-    from .copier_adapter import versions
+    from osmosis_workspace import __version__, perf
+    from osmosis_workspace.engine.copier_adapter import versions
 
     lines = [f"osmosis-workspace {__version__}"]
     lines += [f"{name} {version}" for name, version in versions().items()]
     lines.append("speed levers (new, update, add-rollout):")
     lines += [f"  {lever}: {'on' if on else 'off'} ({why})" for lever, on, why in perf.report()]
-    from .copier_adapter import render_plan
+    from osmosis_workspace.engine.copier_adapter import render_plan
 
     how, why = render_plan.mode()
     lines.append(f"update preflight: {how} ({why})")

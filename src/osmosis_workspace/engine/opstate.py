@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .gitutil import git_out
+from osmosis_workspace.engine.git import git_out
 
 STATE_NAME = "osmosis-workspace"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 def detector() -> types.ModuleType:
     """The loaded ``secrets.py`` module (``find_secret``, ``secret_problem``, ``redact``)."""
-    from .shared_rules import load
+    from osmosis_workspace.engine.shared_rules import load
 
     return load("secrets.py")
 

@@ -12,8 +12,8 @@ import types
 from functools import cache
 from pathlib import Path
 
-_CHECKOUT = Path(__file__).resolve().parents[2] / "extensions"
-_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = Path(__file__).resolve().parents[3] / "extensions"
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 @cache

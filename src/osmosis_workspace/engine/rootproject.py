@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkspaceError
+from osmosis_workspace.errors import WorkspaceError
 
 
 def _source_line(name: str) -> Any:

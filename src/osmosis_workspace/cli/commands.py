@@ -2,7 +2,7 @@
 ``check-update`` and ``add-rollout``.
 
 A thin layer: each command parses options, calls the API, and reports through
-:mod:`osmosis_workspace.output`. Heavy modules (Copier, Jinja) are imported inside the command
+:mod:`osmosis_workspace.cli.output`. Heavy modules (Copier, Jinja) are imported inside the command
 that needs them. The console script enters through :mod:`osmosis_workspace.cli`, which runs
 plain ``check`` invocations without importing Typer at all.
 """
@@ -19,9 +19,10 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from . import __version__, output
-from .errors import WorkspaceError
-from .exit_codes import ExitCode, exit_code_table
+from osmosis_workspace import __version__
+from osmosis_workspace.cli import output
+from osmosis_workspace.errors import WorkspaceError
+from osmosis_workspace.exit_codes import ExitCode, exit_code_table
 
 HELP = """Create, update and check Osmosis workspace repositories (a Copier template).
 
@@ -64,7 +65,7 @@ typer_app = typer.Typer(
 
 def _codes(*codes: ExitCode) -> str:
     """A command's own exit codes, for its --help epilog."""
-    from .exit_codes import EXIT_CODE_HELP
+    from osmosis_workspace.exit_codes import EXIT_CODE_HELP
 
     lines = [f"{int(c)}  {t}" for c, t in EXIT_CODE_HELP if c in codes]
     return "\b\nExit codes:\n" + "\n".join(lines) + "\n"
@@ -139,7 +140,7 @@ def _internal(command: str, exc: Exception, json_mode: bool) -> NoReturn:
 
 
 def _answers(data_file: Path | None, sets: list[str] | None, questionnaire: Any) -> dict:
-    from .questions import load_data_file, parse_set_options
+    from osmosis_workspace.engine.questions import load_data_file, parse_set_options
 
     answers: dict[str, Any] = {}
     if data_file is not None:
@@ -194,13 +195,13 @@ def new(
     The workspace name defaults to DEST's folder name when that is a valid name. On any error
     nothing is left behind.
     """
-    from .questions import load_data_file
+    from osmosis_workspace.engine.questions import load_data_file
 
     if data_file is not None:  # a bad --data-file is refused before any template work
         _call("new", json_mode, lambda: load_data_file(data_file))
-    from .create import create_workspace, load_rules, name_from_folder
-    from .questions import validate_answers
-    from .source import resolve
+    from osmosis_workspace.engine.questions import validate_answers
+    from osmosis_workspace.engine.source import resolve
+    from osmosis_workspace.operations.create import create_workspace, load_rules, name_from_folder
 
     def create() -> Any:
         source = resolve(template, ref)
@@ -267,7 +268,7 @@ def update(
     the workspace is restored exactly as it was; if the process is killed, `update --abort`
     restores it. Nothing is committed: review, then commit.
     """
-    from .update import update_workspace
+    from osmosis_workspace.operations.update import update_workspace
 
     if abort:
         _abort(path, json_mode)
@@ -292,7 +293,7 @@ def update(
 
 def _abort(path: Path, json_mode: bool) -> NoReturn:
     """``update --abort``: undo the interrupted operation the journal records."""
-    from .recovery import abort_operation
+    from osmosis_workspace.operations.recovery import abort_operation
 
     result = _call("update", json_mode, lambda: abort_operation(path))
     if json_mode:
@@ -307,7 +308,7 @@ def _abort(path: Path, json_mode: bool) -> NoReturn:
 def _update_all(path: Path, ref: str | None, conflict: str, json_mode: bool,
                 misused: bool) -> None:
     """``update --all``: every answers file, all or nothing (see :mod:`.update_all`)."""
-    from .update_all import AllOptions, update_all
+    from osmosis_workspace.operations.update_all import AllOptions, update_all
 
     def run() -> Any:
         if misused:
@@ -332,10 +333,10 @@ def _questionnaire_of(path: Path, ref: str | None, *, recorded_version: bool = F
     """The questions of the version an operation renders, to type ``--set`` values (None when
     unreadable): ``ref``, else the recorded version (``recorded_version``), else the latest."""
     try:
-        from .create import load_rules
-        from .source import resolve
-        from .update import target_version
-        from .workspace import locate, read_answers
+        from osmosis_workspace.engine.source import resolve
+        from osmosis_workspace.engine.workspace import locate, read_answers
+        from osmosis_workspace.operations.create import load_rules
+        from osmosis_workspace.operations.update import target_version
 
         _root, answers_file = locate(path)
         recorded = read_answers(answers_file)
@@ -396,7 +397,7 @@ def check(
     link, every config against osmosis-ai's schemas and the rollouts it names, every dataset
     against the platform rules, and the answers file.
     """
-    from .cli_check import run_check
+    from osmosis_workspace.cli.check import run_check
 
     raise typer.Exit(int(run_check(path, fast=fast, json_mode=json_mode)))
 
@@ -416,7 +417,7 @@ def check_update(
     The preview runs the update on a throw-away clone of the last commit: the workspace is
     not touched.
     """
-    from .check_update import check_for_update
+    from osmosis_workspace.operations.check_update import check_for_update
 
     result = _call("check-update", json_mode, lambda: check_for_update(
         path, ref=ref, preview=not no_preview, private_cache=False))
@@ -482,7 +483,7 @@ def add_rollout(
     The task, models and Python version default to the workspace's answers. Update it later
     with `osmosis-workspace update --rollout NAME`.
     """
-    from .add_rollout import add_rollout as add
+    from osmosis_workspace.operations.add_rollout import add_rollout as add
 
     options = {"agent_framework": agent_framework, "execution_backend": execution_backend,
                "dataset_mode": dataset_mode, "grader": grader, "dataset_name": dataset_name,

@@ -24,9 +24,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import WorkspaceError
-from .gitutil import expand_shortcut, git_out, run_git
-from .source import TemplateSource, latest_tag
+from osmosis_workspace.engine.git import expand_shortcut, git_out, run_git
+from osmosis_workspace.engine.source import TemplateSource, latest_tag
+from osmosis_workspace.errors import WorkspaceError
 
 #: A remote template larger than this is not read into memory (Copier still validates).
 MAX_ARCHIVE_BYTES = 50 * 1024 * 1024

@@ -5,7 +5,7 @@ stream; human text goes to stdout for results and stderr for notes, so ``check``
 lines can be piped.
 
 Redaction: every line and every JSON string (keys too) goes through
-:func:`~osmosis_workspace.redaction.redact` on the way out, so a credential that reached a
+:func:`~osmosis_workspace.engine.redaction.redact` on the way out, so a credential that reached a
 message by any path (a file name, an exception text) is printed as ``[redacted]``. The messages
 themselves quote only what is known to be safe: question names, paths the user gave, row and
 line numbers; never a value read from a user's file.
@@ -21,8 +21,8 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from .exit_codes import ExitCode
-from .redaction import redact, redact_tree
+from osmosis_workspace.engine.redaction import redact, redact_tree
+from osmosis_workspace.exit_codes import ExitCode
 
 SCHEMA_VERSION = 1
 

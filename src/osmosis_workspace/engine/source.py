@@ -21,8 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from .errors import WorkspaceError
-from .gitutil import dirty_paths, git_out, has_commit, ls_remote_tags, run_git, toplevel
+from osmosis_workspace.engine.git import (
+    dirty_paths,
+    git_out,
+    has_commit,
+    ls_remote_tags,
+    run_git,
+    toplevel,
+)
+from osmosis_workspace.errors import WorkspaceError
 
 #: Environment variable naming the default template source (a path, URL or ``gh:org/repo``).
 TEMPLATE_ENV = "OSMOSIS_WORKSPACE_TEMPLATE"
@@ -37,7 +44,7 @@ _SCP_RE = re.compile(r"^(?P<user>[^@/:]+)@(?P<host>[^:/]+):(?P<path>.+)$")
 
 def package_checkout() -> Path | None:
     """The repository this package runs from (editable install), if it holds the template."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     return root if (root / "copier.yml").is_file() else None
 
 
@@ -73,7 +80,7 @@ def credential_problem(location: str) -> str:
     and clones it into its cache before anything is rendered. SSH may carry a plain user name
     (``git@host``, ``ssh://git@host``); any other user info is a token.
     """
-    from .redaction import find_secret
+    from osmosis_workspace.engine.redaction import find_secret
 
     if label := find_secret(location):
         return f"the source contains what looks like {label}"

@@ -32,13 +32,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import journal, oplock, preflight, snapshot, stops
-from .errors import WorkspaceError
-from .gitutil import run_git
-from .results import UpdateResult, _Serializable
-from .session import signals_deferred
-from .update import preconditions, protected_error, update_workspace
-from .workspace import locate, rollout_answers_files
+from osmosis_workspace.engine import journal, oplock, preflight, snapshot, stops
+from osmosis_workspace.engine.git import run_git
+from osmosis_workspace.engine.session import signals_deferred
+from osmosis_workspace.engine.workspace import locate, rollout_answers_files
+from osmosis_workspace.errors import WorkspaceError
+from osmosis_workspace.operations.update import preconditions, protected_error, update_workspace
+from osmosis_workspace.results import UpdateResult, _Serializable
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class AllOptions:
 
 def answers_files(root: Path) -> list[tuple[str, str | None]]:
     """(answers file name, rollout name or None) of every Copier project in the workspace."""
-    from .workspace import locate
+    from osmosis_workspace.engine.workspace import locate
 
     _root, main = locate(root)
     return [(main.name, None), *((p.name, name) for name, p in rollout_answers_files(root).items())]
@@ -144,7 +144,7 @@ def _private_notes(private: list[str]) -> list[str]:
 
 
 def _to(clone: Path) -> str | None:
-    from .workspace import read_answers
+    from osmosis_workspace.engine.workspace import read_answers
 
     _root, main = locate(clone)
     value = read_answers(main).get("_commit")

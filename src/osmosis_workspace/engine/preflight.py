@@ -2,7 +2,7 @@
 git cannot give back.
 
 The paths themselves come from the Copier adapter
-(:mod:`osmosis_workspace.copier_adapter.render_plan`), which knows them before Copier's first
+(:mod:`osmosis_workspace.engine.copier_adapter.render_plan`), which knows them before Copier's first
 write into the workspace; this module is the git side and never imports Copier.
 
 A path is protected (the update is refused, every such path listed) when it is:
@@ -24,7 +24,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from .gitutil import git_out, run_git
+from osmosis_workspace.engine.git import git_out, run_git
 
 #: The name of the files the template's .gitignore keeps private (secrets, personal settings).
 _PRIVATE_EXACT = frozenset({".env", "settings.local.json"})

@@ -28,8 +28,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .gitutil import git_out, run_git
-from .opstate import sync_dir, write_atomic
+from osmosis_workspace.engine.git import git_out, run_git
+from osmosis_workspace.engine.opstate import sync_dir, write_atomic
 
 #: Ignored files larger than this are not copied aside (the template never writes such files).
 MAX_BACKUP_BYTES = 1 << 20

@@ -20,14 +20,19 @@ from typing import Any
 
 import yaml
 
-from . import session
-from .copier_adapter import CopyOptions, copy
-from .errors import WorkspaceError
-from .gitutil import commit_paths, init_and_commit
-from .questions import Questionnaire, TemplateRules, parse_questionnaire, validate_answers
-from .results import CreateResult
-from .source import TemplateSource, commit_exists, offline_hint, resolve
-from .template_files import files_of
+from osmosis_workspace.engine import session
+from osmosis_workspace.engine.copier_adapter import CopyOptions, copy
+from osmosis_workspace.engine.git import commit_paths, init_and_commit
+from osmosis_workspace.engine.questions import (
+    Questionnaire,
+    TemplateRules,
+    parse_questionnaire,
+    validate_answers,
+)
+from osmosis_workspace.engine.source import TemplateSource, commit_exists, offline_hint, resolve
+from osmosis_workspace.engine.template_files import files_of
+from osmosis_workspace.errors import WorkspaceError
+from osmosis_workspace.results import CreateResult
 
 
 def load_rules(source: TemplateSource) -> tuple[Questionnaire | None, TemplateRules | None]:

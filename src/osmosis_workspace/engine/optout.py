@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .gitutil import run_git
+from osmosis_workspace.engine.git import run_git
 
 #: The opt-out file at the workspace root (shipped empty, with comments, by the template).
 OPTOUT_FILE = ".osmosis-workspace-ignore"

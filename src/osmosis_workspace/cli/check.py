@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import output
-from .errors import WorkspaceError
-from .exit_codes import ExitCode
+from osmosis_workspace.cli import output
+from osmosis_workspace.errors import WorkspaceError
+from osmosis_workspace.exit_codes import ExitCode
 
 
 def run_check(path: Path, *, fast: bool, json_mode: bool) -> ExitCode:
     """Check the workspace, print the report, return the exit code."""
-    from .checks import check_workspace
+    from osmosis_workspace.checks import check_workspace
 
     try:
         report = check_workspace(path, fast=fast)

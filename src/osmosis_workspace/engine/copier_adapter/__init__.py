@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AnswerProblem, WorkspaceError
+from osmosis_workspace.errors import AnswerProblem, WorkspaceError
 
 __all__ = [
     "CopyOptions",
@@ -147,7 +147,7 @@ def run_update(dst_path: str, **kwargs: Any) -> Any:
     """``copier.run_update`` with our fixed options (drop-in, like :func:`run_copy`)."""
     import copier
 
-    from . import levers
+    from osmosis_workspace.engine.copier_adapter import levers
 
     levers.before_operation()
     kwargs.update(settings=settings(), unsafe=True, quiet=True)
@@ -157,7 +157,7 @@ def run_update(dst_path: str, **kwargs: Any) -> Any:
 def _run_copy(src_path: str, dst_path: str, **kwargs: Any) -> Any:
     import copier
 
-    from . import levers
+    from osmosis_workspace.engine.copier_adapter import levers
 
     levers.before_operation()
     kwargs.update(settings=settings(), unsafe=True, quiet=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkspaceError
+from osmosis_workspace.errors import WorkspaceError
 
 DEFAULT_ANSWERS_FILE = ".copier-answers.yml"
 _ROLLOUT_PREFIX, _ROLLOUT_SUFFIX = ".copier-answers.rollout-", ".yml"
@@ -36,7 +36,9 @@ def answers_path(root: Path) -> Path | None:
 def read_answers(path: Path) -> dict[str, Any]:
     import yaml
 
-    from .yamlload import load_yaml  # too deep a file is a YAMLError (NestingError) there
+    from osmosis_workspace.engine.yamlload import (
+        load_yaml,  # too deep a file is a YAMLError (NestingError) there
+    )
 
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
@@ -53,7 +55,7 @@ def read_answers(path: Path) -> dict[str, Any]:
 
 def locate(path: str | Path | None) -> tuple[Path, Path]:
     """``(workspace root, answers file)`` for a path inside a generated, git-tracked workspace."""
-    from .gitutil import toplevel
+    from osmosis_workspace.engine.git import toplevel
 
     start = Path(path or ".").expanduser().absolute()
     if not start.is_dir():

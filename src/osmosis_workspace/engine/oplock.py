@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import WorkspaceError
-from .opstate import read_json, state_dir, sync_dir
+from osmosis_workspace.engine.opstate import read_json, state_dir, sync_dir
+from osmosis_workspace.errors import WorkspaceError
 
 LOCK_NAME = "lock.json"
 
@@ -107,7 +107,7 @@ def is_stale(holder: Holder) -> bool:
 def _locked_error(root: Path, holder: Holder) -> WorkspaceError:
     """Why the lock cannot be taken: a live holder, an interrupted operation (a journal and
     a dead holder), or a stale lock with nothing to undo."""
-    from . import journal
+    from osmosis_workspace.engine import journal
 
     details = {k: v for k, v in asdict(holder).items() if k != "token"}
     entry = journal.read(root) if is_stale(holder) else None

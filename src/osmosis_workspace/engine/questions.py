@@ -34,8 +34,8 @@ from typing import Any
 
 import yaml
 
-from .errors import AnswerProblem, WorkspaceError
-from .yamlload import FAST_SAFE_LOADER, NestingError, load_yaml
+from osmosis_workspace.engine.yamlload import FAST_SAFE_LOADER, NestingError, load_yaml
+from osmosis_workspace.errors import AnswerProblem, WorkspaceError
 
 _TRUE = {"y", "yes", "t", "true", "on", "1"}
 _FALSE = {"n", "no", "f", "false", "off", "0", ""}
@@ -513,7 +513,7 @@ class CastError(ValueError):
 
 def _secret_problem(value: str, field: str) -> str:
     """The detector's verdict when the template has no ``secret_problem`` filter of its own."""
-    from .redaction import detector
+    from osmosis_workspace.engine.redaction import detector
 
     return str(detector().secret_problem(value, field))
 
@@ -538,7 +538,7 @@ _SAFE_KEY = __import__("re").compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 def shown_key(key: str) -> str:
     """An unknown answer key as it may be printed: itself when it is a plain identifier that
     holds no credential, else a placeholder (a mistaken file's keys may be secrets)."""
-    from .redaction import find_secret
+    from osmosis_workspace.engine.redaction import find_secret
 
     if _SAFE_KEY.match(key) and not find_secret(key):
         return key

@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import journal, oplock, session, stops
-from .errors import WorkspaceError
-from .gitutil import commit_paths, dirty_paths, git_out, has_commit, unstage
-from .opstate import state_dir, temp_name, write_atomic
-from .recovery import digest, undo_add_rollout
-from .results import AddRolloutResult
-from .workspace import locate, read_answers, rollout_answers_file
+from osmosis_workspace.engine import journal, oplock, session, stops
+from osmosis_workspace.engine.git import commit_paths, dirty_paths, git_out, has_commit, unstage
+from osmosis_workspace.engine.opstate import state_dir, temp_name, write_atomic
+from osmosis_workspace.engine.workspace import locate, read_answers, rollout_answers_file
+from osmosis_workspace.errors import WorkspaceError
+from osmosis_workspace.operations.recovery import digest, undo_add_rollout
+from osmosis_workspace.results import AddRolloutResult
 
 #: Answers a new rollout takes from the workspace unless given: the task, the models and the
 #: Python version describe the workspace; the others only keep the answers file complete.
@@ -83,8 +83,8 @@ def add_rollout(
 
 def _add_locked(root: Path, name: str, request: _Request) -> AddRolloutResult:
     """Everything after the lock: check, render under ``.git/``, journal, place, register."""
-    from .create import finish_answers, listing, render
-    from .rootproject import registered_bytes
+    from osmosis_workspace.engine.rootproject import registered_bytes
+    from osmosis_workspace.operations.create import finish_answers, listing, render
 
     recorded = read_answers(locate(root)[1])
     source, full, existing_data = _prepare(root, name, recorded, request)
@@ -122,9 +122,9 @@ def _add_locked(root: Path, name: str, request: _Request) -> AddRolloutResult:
 def _prepare(root: Path, name: str, recorded: Mapping[str, Any],
              request: _Request) -> tuple[Any, dict[str, Any], Path]:
     """The template source, the rollout's full answers (validated) and its dataset path."""
-    from .create import load_rules
-    from .questions import validate_answers
-    from .source import resolve
+    from osmosis_workspace.engine.questions import validate_answers
+    from osmosis_workspace.engine.source import resolve
+    from osmosis_workspace.operations.create import load_rules
 
     _refuse_fixed(request.answers, name)
     src = request.template or str(recorded.get("_src_path") or "") or None

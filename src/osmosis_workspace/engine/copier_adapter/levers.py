@@ -325,7 +325,7 @@ def warm_up() -> None:
     import packaging.version  # noqa: F401
     import yaml  # noqa: F401
 
-    from .. import create, questions, session, source, update  # noqa: F401
+    from osmosis_workspace.operations import update  # noqa: F401
 
 
 def _extension_key(ext: Any) -> tuple[str, str, str]:

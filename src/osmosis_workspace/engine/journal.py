@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import snapshot as snapshots
-from .errors import WorkspaceError
-from .opstate import read_json, state_dir, sync_dir, write_atomic
+from osmosis_workspace.engine import snapshot as snapshots
+from osmosis_workspace.engine.opstate import read_json, state_dir, sync_dir, write_atomic
+from osmosis_workspace.errors import WorkspaceError
 
 JOURNAL_NAME = "journal.json"
 ABORT_COMMAND = "osmosis-workspace update --abort"

@@ -29,13 +29,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import changes, copier_adapter, journal, oplock, optout, preflight, session, snapshot, stops
-from .copier_adapter import render_plan
-from .errors import WorkspaceError
-from .gitutil import dirty_paths, has_commit, ls_remote_tags, run_git
-from .results import UpdateResult
-from .source import check_recorded_source, latest_tag, version_of
-from .workspace import locate, read_answers, rollout_answers_files
+from osmosis_workspace.engine import (
+    changes,
+    copier_adapter,
+    journal,
+    oplock,
+    optout,
+    preflight,
+    session,
+    snapshot,
+    stops,
+)
+from osmosis_workspace.engine.copier_adapter import render_plan
+from osmosis_workspace.engine.git import dirty_paths, has_commit, ls_remote_tags, run_git
+from osmosis_workspace.engine.source import check_recorded_source, latest_tag, version_of
+from osmosis_workspace.engine.workspace import locate, read_answers, rollout_answers_files
+from osmosis_workspace.errors import WorkspaceError
+from osmosis_workspace.results import UpdateResult
 
 #: Git identity for the throw-away commits Copier makes in its temporary repositories, so an
 #: update works on machines where git has no user configured. Nothing is committed for the user.
@@ -268,9 +278,9 @@ def prune_dangling_links(root: Path, before: set[str]) -> list[str]:
 def _prevalidate(src: str, target: str | None, answers: Mapping[str, Any] | None) -> None:
     if not answers:
         return
-    from .create import load_rules
-    from .questions import validate_answers
-    from .source import resolve
+    from osmosis_workspace.engine.questions import validate_answers
+    from osmosis_workspace.engine.source import resolve
+    from osmosis_workspace.operations.create import load_rules
 
     try:
         source = resolve(src, target)

@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .errors import WorkspaceError
+from osmosis_workspace.errors import WorkspaceError
 
 #: Used for commits only when git has no identity configured (fresh containers, CI).
 FALLBACK_IDENTITY = ("osmosis-workspace", "osmosis-workspace@users.noreply.localhost")

@@ -1,7 +1,8 @@
 """What an update will write or delete in the workspace, known before its first write.
 
 An update must refuse, before touching anything, when a path it would write or delete holds
-content git cannot give back (:mod:`osmosis_workspace.preflight` decides which). The exact set
+content git cannot give back (:mod:`osmosis_workspace.engine.preflight` decides which).
+The exact set
 of paths is only known once Copier has resolved the answers and the new version's
 ``_exclude``/``_skip_if_exists`` rules. Two ways to get it, chosen by :func:`mode`:
 
@@ -176,7 +177,7 @@ def _render(
     exclude: tuple[str, ...],
 ) -> set[str]:
     """``run_copy`` into ``dest`` (tasks skipped, existing files overwritten); its listing."""
-    from . import run_copy
+    from osmosis_workspace.engine.copier_adapter import run_copy
 
     data = {k: v for k, v in answers.items() if not str(k).startswith("_")}
     run_copy(

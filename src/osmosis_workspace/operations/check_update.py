@@ -13,20 +13,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .gitutil import run_git
-from .results import UpdateCheck
-from .source import check_location, latest_tag, version_of
-from .update import update_workspace
-from .workspace import locate, read_answers
+from osmosis_workspace.engine.git import run_git
+from osmosis_workspace.engine.source import check_location, latest_tag, version_of
+from osmosis_workspace.engine.workspace import locate, read_answers
+from osmosis_workspace.operations.update import update_workspace
+from osmosis_workspace.results import UpdateCheck
 
 
 def check_for_update(path: str | os.PathLike[str] | None = None, *, ref: str | None = None,
                      preview: bool = True, cache_dir: Path | None = None,
                      private_cache: bool = True) -> UpdateCheck:
     """See :func:`osmosis_workspace.api.check_for_update` (the documented entry point)."""
-    from .errors import WorkspaceError
-    from .gitutil import ls_remote_tags
-    from .recovery import pending_error
+    from osmosis_workspace.engine.git import ls_remote_tags
+    from osmosis_workspace.errors import WorkspaceError
+    from osmosis_workspace.operations.recovery import pending_error
 
     root, answers_file = locate(path)
     pending = pending_error(root)
@@ -57,7 +57,7 @@ def _is_behind(current: str, latest: str | None) -> bool:
 
 def _recorded_versions(root: Path, answers_file: Path) -> dict[str, str]:
     """``{answers file: recorded _commit}`` of the workspace and every added rollout."""
-    from .workspace import rollout_answers_files
+    from osmosis_workspace.engine.workspace import rollout_answers_files
 
     files = [answers_file, *rollout_answers_files(root).values()]
     return {path.name: str(read_answers(path).get("_commit") or "") for path in files}

@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import journal, oplock, snapshot
-from .errors import WorkspaceError
-from .gitutil import git_out, has_commit, toplevel, unstage
-from .opstate import state_dir, write_atomic
+from osmosis_workspace.engine import journal, oplock, snapshot
+from osmosis_workspace.engine.git import git_out, has_commit, toplevel, unstage
+from osmosis_workspace.engine.opstate import state_dir, write_atomic
+from osmosis_workspace.errors import WorkspaceError
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
 
 
 def answer_sets(full: bool) -> dict[str, dict]:
-    from helpers import ANSWER_SETS
-    from scaffold_matrix import BACKENDS, FRAMEWORKS, GRADERS, MODES
+    from support.helpers import ANSWER_SETS
+    from support.scaffold_matrix import BACKENDS, FRAMEWORKS, GRADERS, MODES
 
     sets = {k: dict(v) for k, v in ANSWER_SETS.items() if "dataset_file" not in v}
     combos = list(itertools.product(FRAMEWORKS, BACKENDS, MODES, GRADERS))

@@ -11,9 +11,16 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import ANSWER_SETS, GIT_ENV, Osmosis, git_init_commit, render, snapshot_template
-from scaffold_matrix import all_combos
-from workspace_api_helpers import TemplateRepo, shared_template_repo
+from support.helpers import (
+    ANSWER_SETS,
+    GIT_ENV,
+    Osmosis,
+    git_init_commit,
+    render,
+    snapshot_template,
+)
+from support.scaffold_matrix import all_combos
+from support.workspace_api_helpers import TemplateRepo, shared_template_repo
 
 OSMOSIS_VENV_VAR = "OSMOSIS_WORKSPACE_OSMOSIS_VENV"
 

@@ -1,13 +1,14 @@
 """Speed levers: patches of Copier and Jinja internals that verify the code they replace.
 
 Each lever replaces one private function of Copier or Jinja with a faster one that gives
-byte-identical output (``tests/test_perf_levers.py``, ``bench/verify_levers.py``). Private code
-changes without notice, so a lever installs only when the code it replaces, and the code its
+byte-identical output (``tests/integration/test_perf_levers.py``,
+``bench/verify_levers.py``). Private code changes without notice, so a lever installs only
+when the code it replaces, and the code its
 correctness argument relies on, is exactly the code it was written and verified against: the
 sha256 of that source text (``inspect.getsource``, so the same on every Python version) must
 equal a pinned digest in :data:`PINNED`. Otherwise the lever stays off, the reason is logged
 (logger ``osmosis_workspace.levers``) and shown by ``osmosis-workspace --version --verbose``.
-Any other Copier or Jinja version therefore works, only slower. ``tests/test_lever_digests.py``
+Any other Copier or Jinja version therefore works, only slower. ``tests/unit/test_lever_digests.py``
 pins the digests, so a dependency upgrade that changes the code fails there first.
 
 Who decides (one place, :func:`decide`):

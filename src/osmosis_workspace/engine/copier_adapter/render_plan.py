@@ -14,7 +14,7 @@ of paths is only known once Copier has resolved the answers and the new version'
     written yet), and lets Copier's own pass reuse the rendered names. This relies on private
     Copier code, so, like the speed levers (:mod:`.levers`), it installs only when the sha256 of
     that code (:data:`COVERED`) equals a pinned digest (:data:`PINNED`, contract test
-    ``tests/test_lever_digests.py``).
+    ``tests/unit/test_lever_digests.py``).
 
 ``public`` (any other Copier 9.x, or ``OSMOSIS_WORKSPACE_RENDER_PLAN=public``)
     Before the update, three renders through ``run_copy`` (Copier's public API), tasks skipped,

@@ -1,0 +1,271 @@
+"""A fresh workspace is green on its first push, and installs the same versions on any day.
+
+The generated CI workflow is run as GitHub would run it, step by step in order: the steps are
+read from `.github/workflows/ci.yml`; `actions/checkout` is a fresh `git clone`, and
+`astral-sh/setup-uv` is the uv on PATH (alone in its folder: nothing else from this test's
+environment leaks in). Every `run:` step runs in bash with the workflow's environment. The only
+network is the package registry; the workspace checker comes from the template repository the
+workspace records, here a local git repository with release tags (as GitHub would clone it).
+`pre-commit run --all-files` follows in the same clone, its hooks installed from PyPI.
+
+Two variants: the default render, and a render with a rollout added by
+`osmosis-workspace add-rollout` (the worked examples left out there to keep it short: the
+default render runs them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from support.github_helpers import (
+    V2,
+    TemplateRepo,
+    load_workflow,
+    shared_published_template,
+    uv_env,
+)
+from support.helpers import ANSWER_SETS, Osmosis, git, git_init_commit, render
+from support.workspace_api_helpers import run_entry_point
+
+CI = ".github/workflows/ci.yml"
+ADDED = "support-desk"
+_CLONES: dict[str, tuple[Path, list[str]]] = {}
+#: What a runner has besides uv: the system's tools only.
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
+    return shared_published_template(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def variants(published: TemplateRepo, tmp_path_factory: pytest.TempPathFactory
+             ) -> dict[str, Path]:
+    """One render per variant, committed, rendered from the tagged template repository."""
+    root = tmp_path_factory.mktemp("first-push")
+    default = git_init_commit(render(root / "default" / "demo-task", ANSWER_SETS["defaults"],
+                                     src=published.path, vcs_ref=V2), origin=None)
+    lean = {**ANSWER_SETS["defaults"], "include_examples": False}
+    added = git_init_commit(render(root / "added" / "demo-task", lean, src=published.path,
+                                   vcs_ref=V2), origin=None)
+    result = run_entry_point("add-rollout", ADDED, "--commit", cwd=added,
+                             env={"OSMOSIS_WORKSPACE_PERF": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (added / f".copier-answers.rollout-{ADDED}.yml").is_file()
+    return {"default": default, "added-rollout": added}
+
+
+def runner_env(osmosis: Osmosis, work: Path) -> dict[str, str]:
+    """A runner's environment: uv (and nothing else of ours) on PATH, a fresh HOME."""
+    tools = work / "runner-bin"
+    tools.mkdir()
+    (tools / "uv").symlink_to(osmosis.bin_dir / "uv")
+    home = work / "home"
+    home.mkdir()
+    env = {k: v for k, v in uv_env(osmosis).items()
+           if k.startswith(("UV_", "GIT_", "LANG", "SSL_")) or _machine_trust(k)}
+    env.pop("UV_PROJECT_ENVIRONMENT", None)
+    env.update(PATH=f"{tools}{os.pathsep}{SYSTEM_PATH}", HOME=str(home),
+               UV_TOOL_DIR=str(work / "uv-tools"), UV_TOOL_BIN_DIR=str(work / "uv-tools-bin"))
+    return env
+
+
+def _machine_trust(name: str) -> bool:
+    """This machine's TLS trust store and proxy settings (a runner has its own)."""
+    return "CERT" in name or "CA_BUNDLE" in name or name.lower().endswith("_proxy")
+
+
+def _plain(value: Any) -> str:
+    """A workflow value with its `${{ ... }}` expressions evaluated as on a repository with no
+    variables set (they are all empty)."""
+    import re
+
+    return re.sub(r"\$\{\{.*?\}\}", "", str(value))
+
+
+def run_ci(workspace: Path, clone: Path, env: dict[str, str]) -> list[str]:
+    """Every step of the CI job in order; returns the names of the steps that ran."""
+    workflow = load_workflow(workspace / CI)
+    (job,) = workflow["jobs"].values()
+    base = {**env, **{k: _plain(v) for k, v in {**workflow.get("env", {}),
+                                                 **job.get("env", {})}.items()}}
+    ran = []
+    for step in job["steps"]:
+        uses = step.get("uses", "")
+        if uses.startswith("actions/checkout@"):
+            git("clone", "-q", str(workspace), str(clone), cwd=clone.parent)
+        elif uses.startswith("astral-sh/setup-uv@"):
+            assert shutil.which("uv", path=env["PATH"]), "uv is not on the runner's PATH"
+        else:
+            assert not uses, f"no local equivalent for `uses: {uses}`"
+            step_env = {**base, **{k: _plain(v) for k, v in step.get("env", {}).items()}}
+            done = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                cwd=clone, env=step_env, capture_output=True, text=True, timeout=900,
+                stdin=subprocess.DEVNULL)
+            log = (done.stdout[-5000:] + done.stderr[-5000:])
+            assert done.returncode == 0, f"CI step {step.get('name')!r} failed:\n{log}"
+        ran.append(step.get("name") or uses)
+    return ran
+
+
+def ci_clone(name: str, variants: dict[str, Path], osmosis: Osmosis,
+             factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """The variant's workspace cloned and taken through CI (once per session)."""
+    if name not in _CLONES:
+        work = factory.mktemp(f"runner-{name}")
+        clone = work / "demo-task"
+        _CLONES[name] = (clone, run_ci(variants[name], clone, runner_env(osmosis, work)))
+    return _CLONES[name]
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+@pytest.mark.osmosis
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["default", "added-rollout"])
+def test_first_push_is_green(variant: str, variants: dict[str, Path], osmosis: Osmosis,
+                             pre_commit_home: Path, published: TemplateRepo,
+                             tmp_path_factory: pytest.TempPathFactory) -> None:
+    workspace = variants[variant]
+    clone, ran = ci_clone(variant, variants, osmosis, tmp_path_factory)
+    steps = load_workflow(workspace / CI)["jobs"]["workspace"]["steps"]
+    assert len(ran) == len(steps) and "osmosis-workspace check" in ran
+    rollouts = sorted(p.parent.name for p in clone.glob("rollouts/*/pyproject.toml"))
+    assert (ADDED in rollouts) == (variant == "added-rollout")
+    for rollout in rollouts:  # "Each rollout on its own" really installed each one
+        assert (clone / "rollouts" / rollout / ".venv").is_dir(), rollout
+
+    hooks = yaml.safe_load((clone / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    checker = next(h for h in hooks["repos"][0]["hooks"] if h["id"] == "osmosis-workspace-check")
+    assert checker["additional_dependencies"] == [
+        f"osmosis-workspace @ git+file://{published.path}@{V2}"]
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PYTHON")}
+    env.update(PRE_COMMIT_HOME=str(pre_commit_home), NO_COLOR="1")
+    done = subprocess.run([str(Path(sys.executable).parent / "pre-commit"), "run",
+                           "--all-files"], cwd=clone, env=env, capture_output=True, text=True,
+                          timeout=900, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "osmosis-workspace check --fast" in done.stdout
+    changed = git("status", "--porcelain", "--untracked-files=no", cwd=clone).stdout
+    assert changed == "", f"hooks changed the fresh workspace:\n{changed}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reproducible installs: the same commit, a newer index, the same versions
+# ---------------------------------------------------------------------------------------------
+
+FAKE = "iniconfig"  # pytest's dependency: in every workspace's resolution, never pinned
+FAKE_VERSION = "99.0.0"
+
+
+def _fake_wheel() -> tuple[str, bytes]:
+    name = f"{FAKE}-{FAKE_VERSION}-py3-none-any.whl"
+    info = f"{FAKE}-{FAKE_VERSION}.dist-info"
+    files = {
+        f"{FAKE}/__init__.py": b"",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {FAKE}\nVersion: {FAKE_VERSION}\n"
+                            .encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                         b"Tag: py3-none-any\n",
+    }
+    record = "".join(f"{path},,\n" for path in [*files, f"{info}/RECORD"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        for path, data in {**files, f"{info}/RECORD": record.encode()}.items():
+            wheel.writestr(path, data)
+    return name, buffer.getvalue()
+
+
+class _NewerIndex(http.server.BaseHTTPRequestHandler):
+    """A PEP 691 index holding one release of FAKE uploaded today (404 for anything else)."""
+
+    wheel: tuple[str, bytes] = ("", b"")
+
+    def do_HEAD(self) -> None:
+        self.do_GET(head=True)
+
+    def do_GET(self, head: bool = False) -> None:
+        name, data = self.wheel
+        if self.path.rstrip("/") == f"/simple/{FAKE}":
+            body = json.dumps({"meta": {"api-version": "1.1"}, "name": FAKE, "files": [{
+                "filename": name, "url": f"/files/{name}",
+                "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
+                "upload-time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}]}).encode()
+            kind = "application/vnd.pypi.simple.v1+json"
+        elif self.path == f"/files/{name}":
+            body, kind = data, "application/octet-stream"
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def _freeze(osmosis: Osmosis, clone: Path) -> list[str]:
+    out = subprocess.run([str(osmosis.bin_dir / "uv"), "pip", "freeze", "--python",
+                          str(clone / ".venv" / "bin" / "python")], capture_output=True,
+                         text=True, check=True, env=uv_env(osmosis)).stdout
+    return sorted(line for line in out.splitlines() if "==" in line)
+
+
+@pytest.mark.osmosis
+@pytest.mark.slow
+def test_same_commit_installs_the_same_versions_from_a_newer_index(
+        variants: dict[str, Path], osmosis: Osmosis, tmp_path: Path,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    first, _ = ci_clone("default", variants, osmosis, tmp_path_factory)
+    before = _freeze(osmosis, first)
+    assert any(line.startswith(f"{FAKE}==") for line in before)
+
+    _NewerIndex.wheel = _fake_wheel()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NewerIndex)
+    server.timeout = 5
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        # The same commit, another day: the index now has a newer release of a dependency.
+        second = tmp_path / "demo-task"
+        git("clone", "-q", str(variants["default"]), str(second), cwd=tmp_path)
+        index = f"http://127.0.0.1:{server.server_address[1]}/simple"
+        synced = subprocess.run(
+            [str(osmosis.bin_dir / "uv"), "sync", "--quiet"], cwd=second, capture_output=True,
+            text=True, timeout=900, env=uv_env(osmosis, UV_INDEX=index,
+                                               UV_INDEX_STRATEGY="unsafe-best-match"))
+        assert synced.returncode == 0, synced.stderr
+        # Control: without the workspace's cutoff, this index does serve a newer release.
+        fresh = subprocess.run(
+            [str(osmosis.bin_dir / "uv"), "pip", "compile", "--quiet", "--no-header", "-"],
+            input=f"{FAKE}\n", capture_output=True, text=True, timeout=300, cwd=tmp_path,
+            env=uv_env(osmosis, UV_INDEX=index, UV_INDEX_STRATEGY="unsafe-best-match"))
+        assert f"{FAKE}=={FAKE_VERSION}" in fresh.stdout, fresh.stdout + fresh.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert _freeze(osmosis, second) == before

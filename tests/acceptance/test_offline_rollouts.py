@@ -1,0 +1,192 @@
+"""Every generated rollout's workflow tests pass on a fresh render and catch planted breaks.
+
+For each agent framework (one scaffold-matrix render each) and each worked example, the rollout
+folder is copied once as rendered and once per planted break; the copies' generated
+``tests/test_workflow.py`` then run with the osmosis venv's Python (osmosis-ai with the
+openai-agents and strands extras), directly on the rendered sources, in one process per
+framework (tests/support/rollout_workflow_runner.py). The fresh copy must pass (exit 0) and every
+broken copy must fail its tests (exit 1, not a collection or usage error).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support.helpers import Osmosis, committed_copy
+
+from osmosis_workspace.api import add_rollout
+
+pytestmark = [pytest.mark.osmosis, pytest.mark.slow]
+
+RUNNER = Path(__file__).resolve().parents[1] / "support" / "rollout_workflow_runner.py"
+
+#: One matrix render per framework (different modes and graders, so the tests' variants run),
+#: plus the worked examples of the default render that use that framework.
+GROUPS = {
+    "custom": (["cu-lo-p-exact-match"], []),
+    "openai-agents": (["oa-lo-m-json-match"], ["multiply-local-openai"]),
+    "strands": (["st-lo-m-llm-judge"], ["multiply-local-strands", "multiply-harbor-strands"]),
+}
+#: A rollout added by `osmosis-workspace add-rollout` (scope=rollout renders only its folder),
+#: to the custom render, with other choices than the starter's.
+ADDED = (
+    "added-check",
+    {"agent_framework": "custom", "dataset_mode": "metadata", "grader": "numeric"},
+)
+
+Plant = Callable[[Path, str], None]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` (which must be there, so a plant never silently does nothing)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def append(path: Path, code: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n" + code, encoding="utf-8")
+
+
+# The agent frameworks build the tool message themselves: the break is a patch of the
+# framework's message converter, loaded by the workflow module like any code a user adds.
+_WRONG_ROLE = {
+    "custom": lambda wf: edit(
+        wf, '{"role": "tool", "tool_call_id"', '{"role": "user", "tool_call_id"'
+    ),
+    "openai-agents": lambda wf: append(
+        wf,
+        "from agents.models.chatcmpl_converter import Converter as _Converter\n"
+        "_original = _Converter.items_to_messages\n"
+        "def _user_role(*args, **kwargs):\n"
+        "    messages = _original(*args, **kwargs)\n"
+        "    return [m | {'role': 'user'} if m.get('role') == 'tool' else m for m in messages]\n"
+        "_Converter.items_to_messages = staticmethod(_user_role)\n",
+    ),
+    "strands": lambda wf: append(
+        wf,
+        "from strands.models.litellm import LiteLLMModel as _Model\n"
+        "_original = _Model.format_request_messages\n"
+        "def _user_role(*args, **kwargs):\n"
+        "    messages = _original(*args, **kwargs)\n"
+        "    return [m | {'role': 'user'} if m.get('role') == 'tool' else m for m in messages]\n"
+        "_Model.format_request_messages = staticmethod(_user_role)\n",
+    ),
+}
+
+_ENDLESS_LOOP = {
+    "custom": ("for _ in range(MAX_TURNS):", "while True:"),
+    "openai-agents": ("max_turns=MAX_TURNS)", "max_turns=10_000)"),
+    "strands": ("hooks=[TurnLimit(MAX_TURNS)],", "hooks=[],"),
+}
+
+# The workflow stops turning tool errors into messages for the model.
+_ERRORS_ESCAPE = {
+    "custom": ("except Exception as error:", "except (TypeError, ValueError) as error:"),
+    "openai-agents": (
+        "tools=[function_tool(tool) for tool in TOOLS]",
+        "tools=[function_tool(tool, failure_error_function=None) for tool in TOOLS]",
+    ),
+    "strands": ("hooks=[TurnLimit(MAX_TURNS)],", "hooks=[TurnLimit(MAX_TURNS), _Reraise()],"),
+}
+
+_STRANDS_RERAISE = (
+    "from strands.hooks import AfterToolCallEvent as _AfterToolCall\n"
+    "class _Reraise(HookProvider):\n"
+    "    def register_hooks(self, registry, **kwargs):\n"
+    "        registry.add_callback(_AfterToolCall, self.reraise)\n"
+    "    def reraise(self, event):\n"
+    "        if event.exception is not None:\n"
+    "            raise event.exception\n"
+)
+
+
+def plants(framework: str) -> dict[str, Plant]:
+    """The breaks planted into a copy of a rollout folder (``package``: its Python package)."""
+
+    def wrong_role(folder: Path, package: str) -> None:
+        _WRONG_ROLE[framework](folder / package / "workflow.py")
+
+    def endless_loop(folder: Path, package: str) -> None:
+        edit(folder / package / "workflow.py", *_ENDLESS_LOOP[framework])
+
+    def tool_raises(folder: Path, package: str) -> None:
+        edit(
+            folder / package / "tools.py",
+            '    try:\n        value = _evaluate(ast.parse(expression, mode="eval"))',
+            '    raise RuntimeError("planted")\n    try:\n'
+            '        value = _evaluate(ast.parse(expression, mode="eval"))',
+        )
+
+    def errors_escape(folder: Path, package: str) -> None:
+        workflow = folder / package / "workflow.py"
+        if framework == "strands":
+            append(workflow, _STRANDS_RERAISE)
+        edit(workflow, *_ERRORS_ESCAPE[framework])
+
+    return {
+        "wrong-role": wrong_role,
+        "endless-loop": endless_loop,
+        "tool-raises": tool_raises,
+        "errors-escape": errors_escape,
+    }
+
+
+#: pytest's exit code and the first generated test that fails, for each planted break: the
+#: fresh copy passes (exit 0); a broken one fails tests (exit 1, not a collection error), and
+#: the test that catches it is the one written for that kind of break.
+CAUGHT_BY = {
+    "fresh": (0, None),
+    "wrong-role": (1, "test_tool_call_round_trips_as_a_tool_message"),
+    "endless-loop": (1, "test_tool_loop_ends_within_max_turns"),
+    "tool-raises": (1, "test_tool_call_round_trips_as_a_tool_message"),
+    "errors-escape": (1, "test_a_tool_that_raises_becomes_an_error_message"),
+}
+
+
+def package_of(rollout: Path) -> str:
+    return next(p.name for p in rollout.iterdir() if p.name.endswith("_rollout"))
+
+
+@pytest.mark.parametrize("framework", list(GROUPS))
+def test_workflow_tests_pass_fresh_and_catch_planted_breaks(
+    framework: str,
+    matrix: dict[str, Path],
+    default_workspace: Path,
+    osmosis: Osmosis,
+    tmp_path: Path,
+) -> None:
+    combos, examples = GROUPS[framework]
+    sources = [matrix[name] / "rollouts" / name for name in combos]
+    sources += [default_workspace / "rollouts" / name for name in examples]
+    if framework == ADDED[1]["agent_framework"]:
+        workspace = committed_copy(matrix[combos[0]], tmp_path / "added" / combos[0])
+        add_rollout(workspace, ADDED[0], ADDED[1], commit=True)
+        sources.append(workspace / "rollouts" / ADDED[0])
+    cases: dict[str, tuple[str, str]] = {}  # copy -> (rollout, plant or "fresh")
+    for source in sources:
+        assert (source / "tests" / "test_workflow.py").is_file(), source
+        for plant, apply in {"fresh": None, **plants(framework)}.items():
+            copy = shutil.copytree(source, tmp_path / plant / source.name)
+            if apply is not None:
+                apply(copy, package_of(copy))
+            cases[str(copy)] = (source.name, plant)
+
+    result = subprocess.run(
+        [str(osmosis.bin_dir / "python"), str(RUNNER), *cases],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=osmosis.env(PYTHONDONTWRITEBYTECODE="1"),
+    )
+    report = [line for line in result.stdout.splitlines() if line.startswith("WORKFLOW-RUNNER ")]
+    assert report, result.stdout[-4000:] + result.stderr[-4000:]
+    codes = json.loads(report[-1].removeprefix("WORKFLOW-RUNNER "))
+    outcome = {cases[copy]: tuple(code) for copy, code in codes.items()}
+    expected = {case: CAUGHT_BY[case[1]] for case in cases.values()}
+    assert outcome == expected, result.stdout[-6000:]

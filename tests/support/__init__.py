@@ -1,0 +1,1 @@
+"""What every test level shares: renders, the template-repository builder, the osmosis CLI."""

@@ -1,0 +1,236 @@
+"""Helpers for tests/acceptance/test_github_project.py: workflow commands, a two-tag template, uv.
+
+Kept apart from ``helpers.py`` so the GitHub-project tests can grow without touching shared code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import tomlkit
+import yaml
+
+from support.helpers import ROOT, Osmosis, git
+
+V1, V2 = "v1.0.0", "v2.0.0"
+#: Skills the throwaway template gets, so update scenarios never depend on the real skills.
+SKILL_KEPT, SKILL_RETIRED, SKILL_FRESH = "fixture-kept", "fixture-retired", "fixture-fresh"
+V2_SKILL_LINE = "Release 2 of the template adds this line."
+
+
+# ---------------------------------------------------------------------------------------------
+# Workflows and hooks
+# ---------------------------------------------------------------------------------------------
+
+
+def load_workflow(path: Path) -> dict[str, Any]:
+    """A workflow as data; PyYAML reads the key `on` as True, so put it back under "on"."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def run_scripts(workflow: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(step name, shell script) of every `run:` step of every job."""
+    for job in workflow["jobs"].values():
+        for step in job.get("steps", []):
+            if "run" in step:
+                yield step.get("name", step["run"].splitlines()[0]), step["run"]
+
+
+def step_script(workflow: dict[str, Any], name_start: str) -> str:
+    matches = [script for name, script in run_scripts(workflow) if name.startswith(name_start)]
+    assert len(matches) == 1, f"expected one step named {name_start!r}"
+    return matches[0]
+
+
+#: The command word, not a requirement such as ``"osmosis-workspace @ git+..."`` (uvx --from).
+_CLI_WORD = re.compile(r"(?:^|(?<=[\s(`$\"']))osmosis-workspace(?=\s|$)(?!\s+@)")
+
+
+def cli_commands(text: str) -> Iterator[list[str]]:
+    """Words after each `osmosis-workspace` command word in shell text (until shell syntax)."""
+    for line in text.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", line)
+        for match in _CLI_WORD.finditer(line):
+            try:
+                tokens = shlex.split(line[match.end():])
+            except ValueError:
+                tokens = line[match.end():].split()
+            words: list[str] = []
+            for token in tokens:
+                if token in {"&&", "||", "|", ";", ">", "2>&1"} or token.startswith("#"):
+                    break
+                words.append(token)
+            yield words
+
+
+def osmosis_workspace_exe() -> Path:
+    """The CLI installed in this project's venv (the same folder as the running Python)."""
+    return Path(sys.executable).parent / "osmosis-workspace"
+
+
+def cli_help(words: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(osmosis_workspace_exe()), *words, "--help"], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "NO_COLOR": "1",
+                                                        "COLUMNS": "200"})
+
+
+def cli_command_problem(words: list[str]) -> str:
+    """Why `osmosis-workspace <words>` would not run, or "" (subcommand and flags exist)."""
+    if not words or words[0].startswith("-"):
+        return "no subcommand"
+    helped = cli_help(words[:1])
+    if helped.returncode != 0:
+        return f"`osmosis-workspace {words[0]}` does not exist: {helped.stderr.strip()[-300:]}"
+    for flag in (w.split("=", 1)[0] for w in words[1:] if w.startswith("--")):
+        if not re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", helped.stdout):
+            return f"`osmosis-workspace {words[0]}` has no option {flag}"
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# A throwaway template repository with two releases
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateRepo:
+    path: Path
+
+    def skill_file(self, skill: str) -> str:
+        return f".agents/skills/{skill}/SKILL.md"
+
+
+def _skill(name: str, body: str) -> str:
+    return (f"---\nname: {name}\ndescription: Use when the update tests need a skill named "
+            f"{name}.\n---\n\n# {name}\n\n{body}\n")
+
+
+def build_template_repo(dest: Path) -> TemplateRepo:
+    """This repository's files (tracked and new, as now) at v1.0.0, and a v2.0.0 on top.
+
+    v2 adds the skill ``fixture-fresh``, removes ``fixture-retired`` and appends a line to
+    ``fixture-kept``.
+    """
+    listed = git("ls-files", "-co", "--exclude-standard", "-z", cwd=ROOT).stdout.split("\0")
+    for rel in filter(None, listed):
+        source, target = ROOT / rel, dest / rel
+        if not (source.exists() or source.is_symlink()):
+            continue  # deleted in the working tree
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        elif source.is_file():
+            shutil.copy2(source, target)
+    skills = dest / "template" / ".agents" / "skills"
+    for name in (SKILL_KEPT, SKILL_RETIRED):
+        (skills / name).mkdir(parents=True)
+        (skills / name / "SKILL.md").write_text(_skill(name, "Release 1."), encoding="utf-8")
+    git("init", "-q", "-b", "main", cwd=dest)
+    git("add", "-A", cwd=dest)
+    git("commit", "-q", "-m", "Release 1", cwd=dest)
+    git("tag", V1, cwd=dest)
+
+    shutil.rmtree(skills / SKILL_RETIRED)
+    (skills / SKILL_FRESH).mkdir()
+    (skills / SKILL_FRESH / "SKILL.md").write_text(_skill(SKILL_FRESH, "New."), encoding="utf-8")
+    kept = skills / SKILL_KEPT / "SKILL.md"
+    kept.write_text(kept.read_text(encoding="utf-8") + V2_SKILL_LINE + "\n", encoding="utf-8")
+    git("add", "-A", cwd=dest)
+    git("commit", "-q", "-m", "Release 2", cwd=dest)
+    git("tag", V2, cwd=dest)
+    return TemplateRepo(dest)
+
+
+def shared_published_template(factory: Any) -> TemplateRepo:
+    """:func:`build_template_repo` once per session: the whole repository (an installable
+    osmosis-workspace package too) at tags v1.0.0 and v2.0.0, as a workspace's CI finds it."""
+    from support.workspace_api_helpers import shared
+
+    return shared("published-template", lambda: build_template_repo(
+        factory.mktemp("published-template") / "osmosis-workspace"))
+
+
+def with_bare_origin(workspace: Path, origin: Path) -> Path:
+    """Give a committed workspace a local bare repository as `origin`, with main pushed."""
+    git("init", "-q", "--bare", str(origin), cwd=workspace.parent)
+    git("remote", "add", "origin", str(origin), cwd=workspace)
+    git("push", "-q", "origin", "main", cwd=workspace)
+    return workspace
+
+
+def load_script(path: Path) -> ModuleType:
+    """Import a rendered script as a fresh module (each test gets its own copy)."""
+    spec = importlib.util.spec_from_file_location(f"template_update_{id(path)}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+class GitHubRecorder:
+    """Stands in for the script's `github_api`: records each call, answers like GitHub."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any] | None]] = []
+
+    def __call__(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        self.calls.append((method, path, payload))
+        if method == "POST" and path.endswith("/pulls"):
+            return {"number": 7, "html_url": "https://github.com/acme/demo-task/pull/7"}
+        return [{"name": name} for name in (payload or {}).get("labels", [])]
+
+    def pull_request(self) -> dict[str, Any]:
+        created = [p for m, path, p in self.calls if m == "POST" and path.endswith("/pulls")]
+        assert len(created) == 1, self.calls
+        return created[0] or {}
+
+    def labels(self) -> list[str]:
+        return [label for m, path, p in self.calls if path.endswith("/labels")
+                for label in (p or {}).get("labels", [])]
+
+
+# ---------------------------------------------------------------------------------------------
+# uv
+# ---------------------------------------------------------------------------------------------
+
+
+def uv_env(osmosis: Osmosis, **extra: str) -> dict[str, str]:
+    """The osmosis test environment, but with uv's normal cache (warm across sessions)."""
+    cache = subprocess.run([str(osmosis.bin_dir / "uv"), "cache", "dir"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    env = osmosis.env(UV_CACHE_DIR=cache, **extra)
+    env.pop("UV_PROJECT_ENVIRONMENT", None)
+    return env
+
+
+def uv(osmosis: Osmosis, *args: str, cwd: Path, offline: bool = False,
+       timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = uv_env(osmosis, **({"UV_OFFLINE": "1"} if offline else {}))
+    return subprocess.run([str(osmosis.bin_dir / "uv"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def add_rollout_to_root_pyproject(workspace: Path, name: str) -> None:
+    """What `osmosis-workspace add-rollout` must do to the root pyproject.toml (tomlkit)."""
+    path = workspace / "pyproject.toml"
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    doc["dependency-groups"]["rollouts"].append(name)
+    source = tomlkit.inline_table()
+    source.update({"path": f"rollouts/{name}", "editable": True})
+    doc["tool"]["uv"]["sources"][name] = source
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")

@@ -1,0 +1,333 @@
+"""Shared test helpers: render the template, make git repos, run the real osmosis CLI.
+
+Fixtures in ``conftest.py`` wrap these; tests import the plain functions when they need
+something fixture scopes cannot give (for example a render inside a loop).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import copier
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_DIR = ROOT / "template"
+
+#: Identity for every commit tests make, so no global git config is needed or touched.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "osmosis-workspace tests",
+    "GIT_AUTHOR_EMAIL": "tests@localhost",
+    "GIT_COMMITTER_NAME": "osmosis-workspace tests",
+    "GIT_COMMITTER_EMAIL": "tests@localhost",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+#: Answer sets rendered by the acceptance tests: the defaults and two that change every answer.
+#: Workspace files that name the recorded template version (CI, pre-commit and the update
+#: skill install the workspace checker from it): every template update changes them too.
+VERSION_BEARING = (".agents/skills/update-workspace/SKILL.md", ".github/workflows/ci.yml",
+                   ".pre-commit-config.yaml")
+
+ANSWER_SETS: dict[str, dict[str, Any]] = {
+    "defaults": {"workspace_name": "demo-task"},
+    "support": {
+        "workspace_name": "support-triage",
+        "task_description": (
+            "Route customer support tickets to the right team.\n"
+            "Reply with exactly one label: billing, shipping or technical.\n"
+            'Tickets may quote "code", {{ braces }}, `ticks` and $ARGUMENTS; keep them verbatim.'
+        ),
+        "rollout_name": "ticket-router",
+        "dataset_name": "support_tickets_v2",
+        "eval_model": "anthropic/claude-sonnet-4-5",
+        "base_model": "Qwen/Qwen3.5-122B-A10B",
+        "python_version": "3.13",
+        "skills": ["create-rollouts", "evaluate-rollouts", "debug-rollouts", "update-workspace"],
+    },
+    "unicode": {
+        "workspace_name": "x9",
+        "task_description": (
+            'Traduire des énoncés 🌍 — «quotes», back\\slash, "dq", tab\there.\n---\n'
+        ),
+        "rollout_name": "default-task",
+        "dataset_name": "d",
+        "eval_model": "openrouter/meta-llama/llama-3.3-70b-instruct",
+        "skills": ["all", "plan-eval"],
+    },
+}
+
+
+def git(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run git with the test identity; raise with git's own message on failure."""
+    env = {**os.environ, **GIT_ENV}
+    result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed in {cwd}:\n{result.stderr}")
+    return result
+
+
+def render(
+    dest: Path,
+    answers: Mapping[str, Any],
+    *,
+    src: Path = ROOT,
+    vcs_ref: str = "HEAD",
+    **kwargs: Any,
+) -> Path:
+    """Render the template into ``dest`` with the real Copier API, non-interactively."""
+    copier.run_copy(
+        str(src),
+        str(dest),
+        data=dict(answers),
+        defaults=True,
+        unsafe=True,
+        vcs_ref=vcs_ref,
+        quiet=True,
+        **kwargs,
+    )
+    return dest
+
+
+def snapshot_template(dest: Path, src: Path = ROOT) -> Path:
+    """Copy the template repository's files (tracked and new, not ignored) to a plain folder.
+
+    Copier renders a plain folder in place, without cloning it (and without the throwaway
+    commit a dirty checkout needs), which makes bulk renders several times faster. Such renders
+    record no ``_commit``: use them where updates are not under test.
+    """
+    listed = git("ls-files", "-co", "--exclude-standard", "-z", cwd=src).stdout.split("\0")
+    for rel in filter(None, listed):
+        source, target = src / rel, dest / rel
+        if not source.exists() and not source.is_symlink():
+            continue  # deleted in the working tree
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
+    return dest
+
+
+_JINJA_LEFTOVER = re.compile(
+    r"(?<!\$)\{\{-?\s*[A-Za-z_][\w.]*\s*(\|[^{}]*)?-?\}\}"
+    r"|\{%-?\s*(if|elif|else|endif|for|endfor|set|include|extends|block|endblock|raw|macro)\b"
+)
+
+
+def jinja_leftovers(text: str) -> list[str]:
+    """Unrendered Jinja in a rendered file (``{{ name }}`` or ``{% tag``).
+
+    Python f-string braces and GitHub Actions' ``${{ expr }}`` are not Jinja and pass.
+    """
+    return [m.group(0) for m in _JINJA_LEFTOVER.finditer(text)]
+
+
+def git_init_commit(
+    path: Path, *, origin: str | None = "https://github.com/acme/workspace.git"
+) -> Path:
+    """Make ``path`` a git repository with everything committed (what `new` will do)."""
+    git("init", "-q", "-b", "main", cwd=path)
+    git("add", "-A", cwd=path)
+    git("commit", "-q", "-m", "Initial workspace", cwd=path)
+    if origin:
+        git("remote", "add", "origin", origin, cwd=path)
+    return path
+
+
+def committed_copy(src: Path, dest: Path) -> Path:
+    """Copy a workspace's committable files to ``dest`` and commit them in a fresh repo.
+
+    Each osmosis check gets its own copy so the CLI's local state (``.osmosis/``, rollout
+    virtualenvs) never leaks between tests or into the shared session render.
+    """
+    listed = git("ls-files", "-co", "--exclude-standard", "-z", cwd=src).stdout.split("\0")
+    for rel in filter(None, listed):
+        source, target = src / rel, dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        elif source.is_file():
+            shutil.copy2(source, target)
+    return git_init_commit(dest)
+
+
+def tree_bytes(root: Path, *, ignore: tuple[str, ...] = (".git",)) -> dict[str, bytes | str]:
+    """Every file's bytes and every link's target under ``root``, keyed by relative path."""
+    tree: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in ignore:
+            continue
+        if path.is_symlink():
+            tree[rel.as_posix()] = "-> " + os.readlink(path)
+        elif path.is_file():
+            tree[rel.as_posix()] = path.read_bytes()
+    return tree
+
+
+def rendered_text_files(root: Path) -> Iterator[Path]:
+    """Files of a render that are text (everything but `.git` and link targets)."""
+    for path in sorted(root.rglob("*")):
+        if ".git" in path.relative_to(root).parts or path.is_symlink() or not path.is_file():
+            continue
+        yield path
+
+
+# ---------------------------------------------------------------------------------------------
+# The real osmosis CLI
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OsmosisResult:
+    """One osmosis invocation: exit code, raw streams, and the JSON object it printed."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The last JSON object on stdout or stderr that carries a result or an error."""
+        found: dict[str, Any] = {}
+        for stream in (self.stdout, self.stderr):
+            for obj in _json_objects(stream):
+                if {"error", "status", "data", "items", "resource"} & obj.keys():
+                    found = obj
+        return found
+
+    @property
+    def error_code(self) -> str | None:
+        error = self.payload.get("error")
+        return error.get("code") if isinstance(error, dict) else None
+
+
+def _json_objects(text: str) -> Iterator[dict[str, Any]]:
+    decoder = json.JSONDecoder()
+    index = 0
+    while (start := text.find("{", index)) != -1:
+        try:
+            obj, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            index = start + 1
+            continue
+        if isinstance(obj, dict):
+            yield obj
+        index = end
+
+
+@dataclass(frozen=True)
+class Osmosis:
+    """The pinned osmosis-ai CLI in its own venv, run with an isolated HOME."""
+
+    venv: Path
+    home: Path
+    python312: str
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.venv / "bin"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("OSMOSIS_", "VIRTUAL_ENV", "PYTHONPATH"))
+        }
+        env.update(GIT_ENV)
+        env.update(
+            HOME=str(self.home),
+            PATH=f"{self.bin_dir}{os.pathsep}{env.get('PATH', '')}",
+            UV_PYTHON=self.python312,
+            UV_PYTHON_DOWNLOADS="never",
+            LITELLM_LOCAL_MODEL_COST_MAP="True",
+            NO_COLOR="1",
+            COLUMNS="200",
+        )
+        env.update(extra)
+        return env
+
+    def run(self, *args: str, cwd: Path, timeout: float = 300, **extra_env: str) -> OsmosisResult:
+        result = subprocess.run(
+            [str(self.bin_dir / "osmosis"), *args],
+            cwd=cwd,
+            env=self.env(**extra_env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+        return OsmosisResult(result.returncode, result.stdout, result.stderr)
+
+    def submit_dry_run(self, kind: str, config: str, *, cwd: Path) -> OsmosisResult:
+        """`osmosis --json <kind> submit CONFIG` against an unreachable platform, without --yes.
+
+        Every local check runs before the confirmation step; ``INTERACTIVE_REQUIRED`` means they
+        all passed and nothing was sent anywhere.
+        """
+        fake_platform = "http://127.0.0.1:9"
+        return self.run(
+            "--json",
+            kind,
+            "submit",
+            config,
+            cwd=cwd,
+            timeout=120,
+            OSMOSIS_TOKEN="dummy-token-for-tests",
+            OSMOSIS_PLATFORM_URL=fake_platform,
+            OSMOSIS_TOKEN_PLATFORM_URL=fake_platform,
+        )
+
+    def eval_run(
+        self,
+        config: str,
+        dataset_file: str,
+        *,
+        cwd: Path,
+        model_base_url: str,
+        name: str,
+        extra: tuple[str, ...] = (),
+        timeout: float = 500,
+        **extra_env: str,
+    ) -> OsmosisResult:
+        """`osmosis --json eval run` with a fresh named run, its model served at ``model_base_url``.
+
+        ``OPENAI_API_BASE`` sends LiteLLM's ``openai/*`` models (and anything the rollout asks
+        through LiteLLM) to that URL, a fake server on 127.0.0.1 in tests; the key is a dummy.
+        """
+        return self.run(
+            "--json",
+            "eval",
+            "run",
+            config,
+            "--dataset-file",
+            dataset_file,
+            "--name",
+            name,
+            "--fresh",
+            "--yes",
+            *extra,
+            cwd=cwd,
+            timeout=timeout,
+            OPENAI_API_BASE=model_base_url,
+            OPENAI_API_KEY="sk-fake-not-a-key",
+            **extra_env,
+        )
+
+    def python(self, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(self.bin_dir / "python"), *args],
+            cwd=cwd,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )

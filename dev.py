@@ -2,7 +2,8 @@
 """Developer entry point: set up the environments, render a demo workspace, run the tests.
 
     python3 dev.py demo [DEST]     render a workspace with default answers (default: ./demo)
-    python3 dev.py test [ARGS...]  run the whole test suite (ARGS go to pytest)
+    python3 dev.py test [ARGS...]  run the test suite (ARGS go to pytest); without ARGS the gates
+                                   (ruff format --check, ruff check, mypy) run first
     python3 dev.py setup           only create/refresh the environments
 
 Standard library only, so it runs on a fresh machine with Python 3.11+ and git. It creates:
@@ -165,13 +166,34 @@ def demo_name(dest: Path) -> str:
     return cleaned if cleaned[:1].isalpha() else f"demo-{cleaned}".strip("-")
 
 
+#: The gates the whole suite runs before pytest, cheapest first: (what it checks, the command,
+#: the one command that fixes or shows the failure). Each takes seconds, not minutes.
+GATES = [
+    ("formatting", ["ruff", "format", "--check", "."], "ruff format ."),
+    ("lint and complexity", ["ruff", "check", "."], "ruff check ."),
+    ("types (mypy --strict on src/)", ["mypy"], "mypy"),
+]
+
+
+def gates() -> bool:
+    """Run the gates in order and stop at the first that fails (fail fast: a formatting slip
+    should not cost a type check, let alone building the osmosis venv and the test suite).
+    They need only the project venv. Returns whether all passed."""
+    ensure_project_venv()
+    for what, command, remedy in GATES:
+        cmd = [str(PROJECT_VENV / BIN / command[0]), *command[1:]]
+        print("+", " ".join(cmd), flush=True)
+        if subprocess.run(cmd, cwd=ROOT).returncode != 0:
+            fix = f".venv/{BIN}/{remedy}"
+            print(f"gate failed: {what}; run `{fix}` to fix or show it", file=sys.stderr)
+            return False
+    return True
+
+
 def test(args: list[str]) -> int:
+    if not args and not gates():  # the whole suite (what CI runs) starts with the gates
+        return 1
     env = setup()
-    if not args:  # the whole suite (what CI runs) starts with the lint gate: a second, no more
-        lint = [str(PROJECT_VENV / BIN / "ruff"), "check", "."]
-        print("+", " ".join(lint), flush=True)
-        if subprocess.run(lint, cwd=ROOT, env=env).returncode != 0:
-            return 1
     # Two workers (CI machines have 2 cores); whole files per worker so each file's session
     # renders are made once. Pass your own -n (or -n 0) to change it.
     parallel = [] if any(a == "-n" or a.startswith("-n") for a in args) else [

@@ -59,6 +59,12 @@ def _run(ctx: CheckContext, module: Any) -> None:
     try:
         ctx.problems.extend(module.check(ctx))
     except (Exception, RecursionError) as exc:
-        ctx.problems.append(Problem(".", f"the {name} check stopped on input it cannot read "
-                                         f"({type(exc).__name__}); fix or restore the files it "
-                                         "names, then run the check again", name))
+        ctx.problems.append(
+            Problem(
+                ".",
+                f"the {name} check stopped on input it cannot read "
+                f"({type(exc).__name__}); fix or restore the files it "
+                "names, then run the check again",
+                name,
+            )
+        )

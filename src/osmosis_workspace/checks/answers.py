@@ -31,8 +31,11 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
 
     path = answers_path(ctx.root)
     if path is None:
-        yield Problem(DEFAULT_ANSWERS_FILE, "missing: the workspace records no template version "
-                                            "and cannot be updated", "answers")
+        yield Problem(
+            DEFAULT_ANSWERS_FILE,
+            "missing: the workspace records no template version and cannot be updated",
+            "answers",
+        )
         return
     data = yield from _load(ctx, path)
     if data is not None:
@@ -56,8 +59,7 @@ def _load(ctx: CheckContext, path: Path) -> Iterator[Problem]:
 
     rel = ctx.rel(path)
     if not path.is_file() or path.stat().st_size > MAX_ANSWERS_BYTES:
-        yield Problem(rel, "is not a regular file of at most 1 MB; restore it from git",
-                      "answers")
+        yield Problem(rel, "is not a regular file of at most 1 MB; restore it from git", "answers")
         return None
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
@@ -66,8 +68,12 @@ def _load(ctx: CheckContext, path: Path) -> Iterator[Problem]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         why = "nested too deeply" if isinstance(exc, NestingError) else "not valid YAML"
-        yield Problem(rel, f"is {why}{where}; restore it from git, never edit it by hand",
-                      "answers", line=mark.line + 1 if mark is not None else None)
+        yield Problem(
+            rel,
+            f"is {why}{where}; restore it from git, never edit it by hand",
+            "answers",
+            line=mark.line + 1 if mark is not None else None,
+        )
         return None
     if not isinstance(data, dict):
         yield Problem(rel, "must be a mapping of answers", "answers")
@@ -83,12 +89,20 @@ def _rollout_answers(ctx: CheckContext, name: str, path: Path) -> Iterator[Probl
         return
     yield from _recorded_source(rel, data)
     if data.get("scope") != "rollout" or data.get("rollout_name") != name:
-        yield Problem(rel, f"must record scope: rollout and rollout_name: {name} (it was written "
-                           "by `osmosis-workspace add-rollout`; restore it from git)", "answers")
+        yield Problem(
+            rel,
+            f"must record scope: rollout and rollout_name: {name} (it was written "
+            "by `osmosis-workspace add-rollout`; restore it from git)",
+            "answers",
+        )
     elif not (ctx.root / "rollouts" / name).is_dir():
-        yield Problem(rel, f"belongs to rollouts/{name}, which is missing: delete this file "
-                           "too, or `osmosis-workspace update --rollout` would bring the rollout "
-                           "back", "answers")
+        yield Problem(
+            rel,
+            f"belongs to rollouts/{name}, which is missing: delete this file "
+            "too, or `osmosis-workspace update --rollout` would bring the rollout "
+            "back",
+            "answers",
+        )
 
 
 def _stored_secrets(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
@@ -101,8 +115,9 @@ def _stored_secrets(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
         if str(key).startswith("_"):
             continue
         texts = value if isinstance(value, list) else [value]
-        found = next((p for t in texts if isinstance(t, str)
-                      and (p := secret_problem(t, str(key)))), "")
+        found = next(
+            (p for t in texts if isinstance(t, str) and (p := secret_problem(t, str(key)))), ""
+        )
         if found:
             yield Problem(rel, found, "answers")
 
@@ -116,8 +131,11 @@ def _recorded_source(rel: str, data: dict[str, Any]) -> Iterator[Problem]:
     elif problem := credential_problem(str(src)):
         yield Problem(rel, f"_src_path would leak a credential: {problem}", "answers")
     if not commit:
-        yield Problem(rel, "has no _commit: the template version is unknown, so the workspace "
-                           "cannot be updated", "answers")
+        yield Problem(
+            rel,
+            "has no _commit: the template version is unknown, so the workspace cannot be updated",
+            "answers",
+        )
 
 
 def _unknown_version(src: Path, commit: str) -> str:
@@ -140,9 +158,11 @@ def _unknown_version(src: Path, commit: str) -> str:
     if commit.startswith("-") or not commit_exists(repo, commit):
         if re.fullmatch(r"[0-9a-f]{7,40}", commit) and dirty_paths(repo):
             return ""  # Copier's snapshot commit of uncommitted template changes (a dev render)
-        return (f"_commit names a version that does not exist in the template at {src}: "
-                "`osmosis-workspace update` cannot start from it; restore the answers file "
-                "from git, or set _commit to the template tag the workspace was created from")
+        return (
+            f"_commit names a version that does not exist in the template at {src}: "
+            "`osmosis-workspace update` cannot start from it; restore the answers file "
+            "from git, or set _commit to the template tag the workspace was created from"
+        )
     return ""
 
 

@@ -29,17 +29,38 @@ EXPERIMENT_KEYS = ("rollout", "entrypoint", "model_path", "dataset", "branch", "
 REQUIRED_EXPERIMENT = ("rollout", "entrypoint", "model_path", "dataset")
 #: Kind -> (folder, label used in messages, its own tables with their allowed keys).
 KINDS: dict[str, tuple[str, str, dict[str, tuple[str, ...]]]] = {
-    "eval": ("configs/eval", "eval", {
-        "evaluation": ("limit", "n", "batch_size", "pass_threshold", "agent_workflow_timeout_s",
-                       "grader_timeout_s"),
-    }),
-    "training": ("configs/training", "training", {
-        "training": ("lr", "total_epochs", "n_samples_per_prompt", "rollout_batch_size",
-                     "max_prompt_length", "max_response_length", "agent_workflow_timeout_s",
-                     "grader_timeout_s"),
-        "sampling": ("rollout_temperature", "rollout_top_p"),
-        "checkpoints": ("eval_interval", "checkpoint_save_freq"),
-    }),
+    "eval": (
+        "configs/eval",
+        "eval",
+        {
+            "evaluation": (
+                "limit",
+                "n",
+                "batch_size",
+                "pass_threshold",
+                "agent_workflow_timeout_s",
+                "grader_timeout_s",
+            ),
+        },
+    ),
+    "training": (
+        "configs/training",
+        "training",
+        {
+            "training": (
+                "lr",
+                "total_epochs",
+                "n_samples_per_prompt",
+                "rollout_batch_size",
+                "max_prompt_length",
+                "max_response_length",
+                "agent_workflow_timeout_s",
+                "grader_timeout_s",
+            ),
+            "sampling": ("rollout_temperature", "rollout_top_p"),
+            "checkpoints": ("eval_interval", "checkpoint_save_freq"),
+        },
+    ),
 }
 
 
@@ -75,15 +96,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
         if not stat.S_ISREG(info.st_mode):
             raise ConfigError("Cannot read config file: not a regular file")
         if info.st_size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"Config file too large ({info.st_size} bytes; the limit is "
-                              f"{MAX_CONFIG_BYTES})")
+            raise ConfigError(
+                f"Config file too large ({info.st_size} bytes; the limit is {MAX_CONFIG_BYTES})"
+            )
         with open(path, "rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Invalid TOML: {exc}") from exc
     except RecursionError:
-        raise ConfigError("Invalid TOML: nested too deeply to read (hundreds of levels of "
-                          "arrays or tables)") from None
+        raise ConfigError(
+            "Invalid TOML: nested too deeply to read (hundreds of levels of arrays or tables)"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read config file: {exc}") from exc
 
@@ -130,15 +153,18 @@ def check_submit_config(root: Path, rel: str, kind: str) -> Iterator[tuple[str, 
     if placeholders:
         if Path(rel).name != "default.toml":
             for key in placeholders:
-                yield (f"experiment.{key} still holds a placeholder ({experiment[key]}): "
-                       "replace it", None)
+                yield (
+                    f"experiment.{key} still holds a placeholder ({experiment[key]}): replace it",
+                    None,
+                )
         return
     if kind == "eval":
         for message in _eval_run_numbers(raw.get("evaluation") or {}):
             yield message, None
     rollout, entrypoint = str(experiment["rollout"]), str(experiment["entrypoint"])
-    problem = rollout_path_problem(root, rollout, entrypoint,
-                                   "Evaluation" if kind == "eval" else "Training")
+    problem = rollout_path_problem(
+        root, rollout, entrypoint, "Evaluation" if kind == "eval" else "Training"
+    )
     if problem:
         yield problem, None
         return
@@ -151,8 +177,9 @@ def check_submit_config(root: Path, rel: str, kind: str) -> Iterator[tuple[str, 
     yield "", f"{rollout}\0{entrypoint}"
 
 
-def _schema(raw: dict[str, Any], label: str, tables: dict[str, tuple[str, ...]], kind: str
-            ) -> tuple[list[tuple[str, str]], dict[str, Any], dict[str, Any], list[str]]:
+def _schema(
+    raw: dict[str, Any], label: str, tables: dict[str, tuple[str, ...]], kind: str
+) -> tuple[list[tuple[str, str]], dict[str, Any], dict[str, Any], list[str]]:
     experiment = _table(raw, "experiment", required=True)
     for key in REQUIRED_EXPERIMENT:
         if key not in experiment:
@@ -166,78 +193,106 @@ def _schema(raw: dict[str, Any], label: str, tables: dict[str, tuple[str, ...]],
     issues += _experiment_issues(experiment)
     for name, keys in tables.items():
         issues += [(f"{name}.{k}", "Unrecognized key") for k in extra[name] if k not in keys]
-    issues += [(f"env.{k}", f"must be a string, got {_type_label(v)}")
-               for k, v in env.items() if not isinstance(v, str)]
+    issues += [
+        (f"env.{k}", f"must be a string, got {_type_label(v)}")
+        for k, v in env.items()
+        if not isinstance(v, str)
+    ]
     return issues, experiment, {k: v for k, v in env.items() if isinstance(v, str)}, secrets
 
 
 def _secrets(raw: dict[str, Any], *, required: bool) -> list[str]:
     if "secrets" not in raw:
         if required:
-            raise ConfigError("Missing [secrets] section (evaluation configs need it; "
-                              "required = [] is allowed)")
+            raise ConfigError(
+                "Missing [secrets] section (evaluation configs need it; required = [] is allowed)"
+            )
         return []
     value = raw["secrets"]
     if not isinstance(value, dict):
         raise ConfigError("[secrets] must be a table")
     unknown = sorted(set(value) - {"required"})
     if unknown:
-        raise ConfigError(f"[secrets] only supports the 'required' field; unknown key(s): "
-                          f"{', '.join(unknown)}.")
+        raise ConfigError(
+            f"[secrets] only supports the 'required' field; unknown key(s): {', '.join(unknown)}."
+        )
     if "required" not in value:
         raise ConfigError("Missing 'required' in [secrets] section")
     names = value["required"]
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise ConfigError("'required' in [secrets] must be a list of strings, e.g. "
-                          'required = ["OPENAI_API_KEY"].')
+        raise ConfigError(
+            "'required' in [secrets] must be a list of strings, e.g. "
+            'required = ["OPENAI_API_KEY"].'
+        )
     return names
 
 
 def _experiment_issues(experiment: dict[str, Any]) -> list[tuple[str, str]]:
-    issues = [(f"experiment.{k}", "Unrecognized key") for k in experiment
-              if k not in EXPERIMENT_KEYS]
+    issues = [
+        (f"experiment.{k}", "Unrecognized key") for k in experiment if k not in EXPERIMENT_KEYS
+    ]
     typed = True
     for key in EXPERIMENT_KEYS:
         if key in experiment and not isinstance(experiment[key], str):
-            issues.append((f"experiment.{key}", f"must be a string, got "
-                                                f"{_type_label(experiment[key])}"))
+            issues.append(
+                (f"experiment.{key}", f"must be a string, got {_type_label(experiment[key])}")
+            )
             typed = False
     branch, sha = experiment.get("branch"), experiment.get("commit_sha")
     if isinstance(branch, str) and (not branch or any(c.isspace() for c in branch)):
-        issues.append(("experiment.branch",
-                       "is invalid: Value error, must not be empty or contain whitespace"))
+        issues.append(
+            (
+                "experiment.branch",
+                "is invalid: Value error, must not be empty or contain whitespace",
+            )
+        )
         typed = False
     if isinstance(sha, str) and not COMMIT_SHA_RE.fullmatch(sha):
-        issues.append(("experiment.commit_sha", "is invalid: Value error, must be a hexadecimal "
-                       f"Git commit SHA (7-40 hex characters), e.g. a full 40-character SHA; "
-                       f"got {sha!r}"))
+        issues.append(
+            (
+                "experiment.commit_sha",
+                "is invalid: Value error, must be a hexadecimal "
+                f"Git commit SHA (7-40 hex characters), e.g. a full 40-character SHA; "
+                f"got {sha!r}",
+            )
+        )
         typed = False
     if typed and not issues and branch is not None and sha is not None:
-        issues.append(("experiment", "is invalid: Value error, Provide either branch or "
-                                     "commit_sha, not both"))
+        issues.append(
+            ("experiment", "is invalid: Value error, Provide either branch or commit_sha, not both")
+        )
     return issues
 
 
 def _names(env: dict[str, str], secrets: list[str], label: str = "[env]") -> None:
     for key in env:
         if not ENV_VAR_NAME_RE.match(key):
-            raise ConfigError(f"Invalid env var name '{key}' in {label}: must match "
-                              "^[A-Z_][A-Z0-9_]*$")
+            raise ConfigError(
+                f"Invalid env var name '{key}' in {label}: must match ^[A-Z_][A-Z0-9_]*$"
+            )
         if key.startswith(RESERVED_ENV_PREFIX):
-            raise ConfigError(f"'{key}' in {label}: env var names starting with "
-                              f"{RESERVED_ENV_PREFIX} are reserved by the platform")
+            raise ConfigError(
+                f"'{key}' in {label}: env var names starting with "
+                f"{RESERVED_ENV_PREFIX} are reserved by the platform"
+            )
     duplicates = sorted({n for n in secrets if secrets.count(n) > 1})
     if duplicates:
-        raise ConfigError(f"Duplicate secret name(s) in [secrets].required: "
-                          f"{', '.join(duplicates)}. Each name must appear once.")
+        raise ConfigError(
+            f"Duplicate secret name(s) in [secrets].required: "
+            f"{', '.join(duplicates)}. Each name must appear once."
+        )
     for name in secrets:
         if not SECRET_NAME_RE.match(name):
-            raise ConfigError(f"Invalid secret name '{name}': use uppercase letters, digits, and "
-                              "underscores, starting with a letter (^[A-Z][A-Z0-9_]*$)")
+            raise ConfigError(
+                f"Invalid secret name '{name}': use uppercase letters, digits, and "
+                "underscores, starting with a letter (^[A-Z][A-Z0-9_]*$)"
+            )
     overlap = sorted(set(env) & set(secrets))
     if overlap:
-        raise ConfigError(f"Name(s) appear in both [env] and [secrets]: {', '.join(overlap)}. "
-                          "Each env var name must come from exactly one place.")
+        raise ConfigError(
+            f"Name(s) appear in both [env] and [secrets]: {', '.join(overlap)}. "
+            "Each env var name must come from exactly one place."
+        )
 
 
 def _eval_run_numbers(evaluation: dict[str, Any]) -> Iterator[str]:
@@ -281,9 +336,12 @@ def _rollout(ctx: CheckContext, key: str, config: str) -> Iterator[Problem]:
     rollout, entrypoint = key.split("\0")
     folder = ctx.root / "rollouts" / rollout
     if not (folder / "pyproject.toml").is_file():
-        yield Problem(f"rollouts/{rollout}/", "has no pyproject.toml (osmosis eval run installs "
-                                              f"the rollout from it; named by {config})",
-                      "configs")
+        yield Problem(
+            f"rollouts/{rollout}/",
+            "has no pyproject.toml (osmosis eval run installs "
+            f"the rollout from it; named by {config})",
+            "configs",
+        )
     if ctx.fast:
         return
     if sys.version_info < (3, 12):
@@ -294,8 +352,12 @@ def _rollout(ctx: CheckContext, key: str, config: str) -> Iterator[Problem]:
     try:
         compile(source.read_bytes(), os.fspath(source), "exec", dont_inherit=True)
     except SyntaxError as exc:
-        yield Problem(f"rollouts/{rollout}/{entrypoint}", f"does not compile: {exc.msg}",
-                      "configs", exc.lineno)
+        yield Problem(
+            f"rollouts/{rollout}/{entrypoint}",
+            f"does not compile: {exc.msg}",
+            "configs",
+            exc.lineno,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,8 +371,15 @@ _MODEL_FIELDS = {
     "endpoint": ({"base_url", "model", "api_key_secret"}, {"extra_headers"}),
     "hosted": ({"base_model", "lora_model_name"}, set()),
 }
-_EXECUTION_KEYS = {"attempts_per_task", "max_concurrent_attempts", "timeout_multiplier",
-                   "max_retries", "pass_threshold", "judge_model", "judge_api_key_secret"}
+_EXECUTION_KEYS = {
+    "attempts_per_task",
+    "max_concurrent_attempts",
+    "timeout_multiplier",
+    "max_retries",
+    "pass_threshold",
+    "judge_model",
+    "judge_api_key_secret",
+}
 _BENCHMARK_TABLES = {"experiment", "tasks", "agents", "execution", "verifier", "secrets", "env"}
 
 
@@ -342,8 +411,14 @@ def _strict(table: Any, prefix: str, allowed: set[str], issues: list[tuple[str, 
     return True
 
 
-def _str_list(value: Any, key: str, issues: list[tuple[str, str]], *, max_len: int | None = None,
-              nonblank: bool = False) -> None:
+def _str_list(
+    value: Any,
+    key: str,
+    issues: list[tuple[str, str]],
+    *,
+    max_len: int | None = None,
+    nonblank: bool = False,
+) -> None:
     if not isinstance(value, list):
         issues.append((key, f"is invalid: Input should be a valid list, got {value!r}"))
         return
@@ -357,15 +432,17 @@ def _str_list(value: Any, key: str, issues: list[tuple[str, str]], *, max_len: i
 
 
 def _benchmark_issues(raw: dict[str, Any]) -> list[tuple[str, str]]:
-    issues: list[tuple[str, str]] = [(k, "Unrecognized key") for k in raw
-                                     if k not in _BENCHMARK_TABLES]
+    issues: list[tuple[str, str]] = [
+        (k, "Unrecognized key") for k in raw if k not in _BENCHMARK_TABLES
+    ]
     experiment = raw["experiment"]
     _strict(experiment, "experiment", {"benchmark"}, issues)
     if "benchmark" not in experiment:
         issues.append(("experiment.benchmark", "is invalid: Field required"))
     elif not isinstance(experiment["benchmark"], str):
-        issues.append(("experiment.benchmark",
-                       f"must be a string, got {experiment['benchmark']!r}"))
+        issues.append(
+            ("experiment.benchmark", f"must be a string, got {experiment['benchmark']!r}")
+        )
     tasks = raw.get("tasks", {})
     if _strict(tasks, "tasks", {"categories", "task_names", "task_set"}, issues):
         for key in ("categories", "task_names"):
@@ -389,8 +466,11 @@ def _benchmark_issues(raw: dict[str, Any]) -> list[tuple[str, str]]:
             _str_list(value["required"], f"{table}.required", issues, max_len=16)
     env = raw.get("env", {})
     if isinstance(env, dict):
-        issues += [(f"env.{k}", f"must be a string, got {v!r}") for k, v in env.items()
-                   if not isinstance(v, str)]
+        issues += [
+            (f"env.{k}", f"must be a string, got {v!r}")
+            for k, v in env.items()
+            if not isinstance(v, str)
+        ]
     else:
         issues.append(("env", f"must be a table, got {env!r}"))
     return issues
@@ -406,8 +486,11 @@ def _agent_issues(agent: Any, prefix: str, issues: list[tuple[str, str]]) -> Non
     if not isinstance(env, dict):
         issues.append((f"{prefix}.env", f"must be a table, got {env!r}"))
     else:
-        issues += [(f"{prefix}.env.{k}", f"must be a string, got {v!r}") for k, v in env.items()
-                   if not isinstance(v, str)]
+        issues += [
+            (f"{prefix}.env.{k}", f"must be a string, got {v!r}")
+            for k, v in env.items()
+            if not isinstance(v, str)
+        ]
     if "model" not in agent:
         issues.append((f"{prefix}.model", "is invalid: Field required"))
         return
@@ -417,8 +500,9 @@ def _agent_issues(agent: Any, prefix: str, issues: list[tuple[str, str]]) -> Non
         return
     kind = model.get("type")
     if kind not in _MODEL_FIELDS:
-        issues.append((f"{prefix}.model.type", "is invalid: must be one of 'provider', "
-                                               "'endpoint', 'hosted'"))
+        issues.append(
+            (f"{prefix}.model.type", "is invalid: must be one of 'provider', 'endpoint', 'hosted'")
+        )
         return
     required, optional = _MODEL_FIELDS[kind]
     where = f"{prefix}.model.{kind}"
@@ -433,9 +517,14 @@ def _agent_issues(agent: Any, prefix: str, issues: list[tuple[str, str]]) -> Non
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             issues.append((f"{where}.extra_headers", "must be a table of strings"))
         elif any(str(name).casefold() == "authorization" for name in headers):
-            issues.append((f"{where}.extra_headers", "is invalid: Value error, extra_headers "
-                           "must not include an Authorization header; use api_key_secret for "
-                           "endpoint authentication"))
+            issues.append(
+                (
+                    f"{where}.extra_headers",
+                    "is invalid: Value error, extra_headers "
+                    "must not include an Authorization header; use api_key_secret for "
+                    "endpoint authentication",
+                )
+            )
 
 
 def _benchmark_names(raw: dict[str, Any]) -> None:
@@ -447,34 +536,45 @@ def _benchmark_names(raw: dict[str, Any]) -> None:
         _names(agent.get("env", {}), [], f"agent {index}'s [agents.env]")
     execution = raw.get("execution", {})
     verifier = raw.get("verifier", {}).get("required", [])
-    names = [a["model"]["api_key_secret"] for a in agents
-             if a["model"]["type"] in ("provider", "endpoint")]
-    names += [a["harness_api_key_secret"] for a in agents
-              if a.get("harness_api_key_secret") is not None]
+    names = [
+        a["model"]["api_key_secret"]
+        for a in agents
+        if a["model"]["type"] in ("provider", "endpoint")
+    ]
+    names += [
+        a["harness_api_key_secret"] for a in agents if a.get("harness_api_key_secret") is not None
+    ]
     judge = execution.get("judge_api_key_secret")
     if isinstance(judge, str):
         names.append(judge)
     names += verifier + raw.get("secrets", {}).get("required", [])
     for name in dict.fromkeys(names):
         if not SECRET_NAME_RE.match(name):
-            raise ConfigError(f"Invalid secret name '{name}': use uppercase letters, digits, "
-                              "and underscores, starting with a letter (^[A-Z][A-Z0-9_]*$)")
+            raise ConfigError(
+                f"Invalid secret name '{name}': use uppercase letters, digits, "
+                "and underscores, starting with a letter (^[A-Z][A-Z0-9_]*$)"
+            )
     for index, agent in enumerate(agents, start=1):
         _agent_secret_rules(index, agent, env, judge if judge else None, verifier)
 
 
-def _agent_secret_rules(index: int, agent: dict[str, Any], env: dict[str, Any],
-                        judge: str | None, verifier: list[str]) -> None:
+def _agent_secret_rules(
+    index: int, agent: dict[str, Any], env: dict[str, Any], judge: str | None, verifier: list[str]
+) -> None:
     effective = {**env, **agent.get("env", {})}
     model, harness = agent["model"], agent.get("harness") or ""
     if model["type"] in ("provider", "endpoint"):
         secret = model["api_key_secret"]
         if secret in _RESERVED_MODEL_SECRETS:
-            raise ConfigError(f"Agent {index}'s api_key_secret '{secret}' uses a name reserved "
-                              "by the benchmark runner")
+            raise ConfigError(
+                f"Agent {index}'s api_key_secret '{secret}' uses a name reserved "
+                "by the benchmark runner"
+            )
         if secret in effective:
-            raise ConfigError(f"'{secret}' appears in env and as agent {index}'s api_key_secret:"
-                              " the platform injects the secret under that name")
+            raise ConfigError(
+                f"'{secret}' appears in env and as agent {index}'s api_key_secret:"
+                " the platform injects the secret under that name"
+            )
     if judge and judge in effective:
         raise ConfigError(f"'{judge}' appears in env and as judge_api_key_secret")
     for secret in verifier:
@@ -483,17 +583,23 @@ def _agent_secret_rules(index: int, agent: dict[str, Any], env: dict[str, Any],
     required = _HARNESS_KEYS.get(harness)
     given = agent.get("harness_api_key_secret")
     if required and required in effective:
-        raise ConfigError(f"'{required}' appears in env but is managed by agent {index}'s "
-                          f"{harness} harness")
+        raise ConfigError(
+            f"'{required}' appears in env but is managed by agent {index}'s {harness} harness"
+        )
     if required and given is None:
-        raise ConfigError(f"Agent {index}'s {harness} harness requires harness_api_key_secret "
-                          f"(a secret record named {required})")
+        raise ConfigError(
+            f"Agent {index}'s {harness} harness requires harness_api_key_secret "
+            f"(a secret record named {required})"
+        )
     if required and given != required:
-        raise ConfigError(f"Agent {index}'s harness_api_key_secret '{given}' does not match "
-                          f"the variable the {harness} harness reads ({required})")
+        raise ConfigError(
+            f"Agent {index}'s harness_api_key_secret '{given}' does not match "
+            f"the variable the {harness} harness reads ({required})"
+        )
     if not required and given is not None:
-        raise ConfigError(f"Agent {index}'s harness does not use harness_api_key_secret; "
-                          "remove it")
+        raise ConfigError(f"Agent {index}'s harness does not use harness_api_key_secret; remove it")
     if harness == "mini-swe-agent" and model["type"] != "hosted" and "MSWEA_API_KEY" in effective:
-        raise ConfigError(f"'MSWEA_API_KEY' appears in env but the platform injects agent "
-                          f"{index}'s model key under that name for mini-swe-agent")
+        raise ConfigError(
+            f"'MSWEA_API_KEY' appears in env but the platform injects agent "
+            f"{index}'s model key under that name for mini-swe-agent"
+        )

@@ -9,10 +9,23 @@ from pathlib import Path
 from typing import Any
 
 #: Folders never walked: VCS data, virtualenvs, caches and Osmosis' local state.
-PRUNED_DIRS = frozenset({
-    ".git", ".venv", "venv", ".osmosis", "node_modules", "__pycache__", ".pytest_cache",
-    ".ruff_cache", ".mypy_cache", ".hypothesis", ".tox", "build", "dist",
-})
+PRUNED_DIRS = frozenset(
+    {
+        ".git",
+        ".venv",
+        "venv",
+        ".osmosis",
+        "node_modules",
+        "__pycache__",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".mypy_cache",
+        ".hypothesis",
+        ".tox",
+        "build",
+        "dist",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +43,7 @@ class Problem:
         return f"{where}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "check": self.check,
-                "message": self.message}
+        return {"file": self.file, "line": self.line, "check": self.check, "message": self.message}
 
 
 @dataclass
@@ -48,8 +60,13 @@ class CheckReport:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "ok": self.ok, "fast": self.fast,
-                "problems": [p.to_dict() for p in self.problems], "skipped": self.skipped}
+        return {
+            "path": str(self.path),
+            "ok": self.ok,
+            "fast": self.fast,
+            "problems": [p.to_dict() for p in self.problems],
+            "skipped": self.skipped,
+        }
 
 
 @dataclass
@@ -72,8 +89,9 @@ class CheckContext:
             found: list[str] = []
             for dirpath, dirnames, filenames in os.walk(self.root):
                 base = Path(dirpath)
-                dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS
-                                     and not d.endswith(".egg-info"))
+                dirnames[:] = sorted(
+                    d for d in dirnames if d not in PRUNED_DIRS and not d.endswith(".egg-info")
+                )
                 links = [d for d in dirnames if (base / d).is_symlink()]
                 for name in sorted(filenames) + links:
                     found.append((base / name).relative_to(self.root).as_posix())
@@ -88,4 +106,3 @@ class CheckContext:
 
     def report(self) -> CheckReport:
         return CheckReport(self.root, self.problems, self.skipped, self.fast)
-

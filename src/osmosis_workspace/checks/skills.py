@@ -20,12 +20,15 @@ from osmosis_workspace.checks.model import CheckContext, Problem
 
 SKILLS = ".agents/skills"
 CLAUDE_SKILLS = ".claude/skills"
-SPEC_KEYS = frozenset({"name", "description", "license", "compatibility", "metadata",
-                       "allowed-tools"})
+SPEC_KEYS = frozenset(
+    {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
+)
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_NAME, MAX_DESCRIPTION, MAX_COMPATIBILITY, MAX_BODY_LINES = 64, 1024, 500, 500
-SYMLINK_FIX = ("the checkout has core.symlinks=false (common on Windows): enable Developer Mode, "
-               "run `git config core.symlinks true`, then `git checkout -- .claude/skills`")
+SYMLINK_FIX = (
+    "the checkout has core.symlinks=false (common on Windows): enable Developer Mode, "
+    "run `git config core.symlinks true`, then `git checkout -- .claude/skills`"
+)
 _LINK_RE = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _PATH_RE = re.compile(r"(?<![\w./-])((?:references|scripts|assets)/[\w.\-/]*[\w-])")
 
@@ -41,9 +44,13 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
         if entry.is_symlink() and not entry.exists():
             yield Problem(rel, f"dangling link to {os.readlink(entry)}", "skills")
         elif entry.is_symlink():
-            yield Problem(rel, "is a symbolic link: a skill must be a real folder in "
-                               f"{SKILLS} (links break in clones); replace the link with the "
-                               "folder itself", "skills")
+            yield Problem(
+                rel,
+                "is a symbolic link: a skill must be a real folder in "
+                f"{SKILLS} (links break in clones); replace the link with the "
+                "folder itself",
+                "skills",
+            )
         elif entry.is_dir():
             names.append(entry.name)
             yield from _skill(ctx, entry)
@@ -54,8 +61,11 @@ def _skill(ctx: CheckContext, skill: Path) -> Iterator[Problem]:
     rel = ctx.rel(skill)
     skill_md = skill / "SKILL.md"
     if not skill_md.is_file():
-        hint = " (found skill.md: the name must be exactly SKILL.md)" \
-            if (skill / "skill.md").is_file() else ""
+        hint = (
+            " (found skill.md: the name must be exactly SKILL.md)"
+            if (skill / "skill.md").is_file()
+            else ""
+        )
         yield Problem(rel + "/", f"has no SKILL.md{hint}", "skills")
         return
     md_rel = ctx.rel(skill_md)
@@ -68,13 +78,20 @@ def _skill(ctx: CheckContext, skill: Path) -> Iterator[Problem]:
     yield from own
     lines = body.count("\n") + 1
     if lines > MAX_BODY_LINES:
-        yield Problem(md_rel, f"body is {lines} lines; keep it under {MAX_BODY_LINES} and move "
-                              "details to references/", "skills")
+        yield Problem(
+            md_rel,
+            f"body is {lines} lines; keep it under {MAX_BODY_LINES} and move "
+            "details to references/",
+            "skills",
+        )
     yield from _links(ctx, skill, md_rel, body, raw)
     for nested in sorted(skill.rglob("SKILL.md")):
         if nested != skill_md:
-            yield Problem(ctx.rel(nested), "nested SKILL.md: agents would register it as "
-                                           "another skill", "skills")
+            yield Problem(
+                ctx.rel(nested),
+                "nested SKILL.md: agents would register it as another skill",
+                "skills",
+            )
     if not own and not ctx.fast:
         yield from _second_opinion(md_rel, skill)
 
@@ -100,64 +117,86 @@ def _front_matter(raw: bytes) -> tuple[dict[str, Any], str, str]:
     from osmosis_workspace.engine.yamlload import load_yaml  # libyaml, with safe_load's own errors
 
     try:
-        meta = load_yaml(text[4:end + 1])
+        meta = load_yaml(text[4 : end + 1])
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())
         return {}, "", f"front matter is not valid YAML ({detail}); quote values containing ': '"
     if not isinstance(meta, dict):
         return {}, "", "front matter must be a YAML mapping (name: ..., description: ...)"
-    return meta, text[end + 5:], ""
+    return meta, text[end + 5 :], ""
 
 
 def _metadata(rel: str, folder: str, meta: dict[str, Any]) -> Iterator[Problem]:
     extra = sorted(str(k) for k in meta if k not in SPEC_KEYS)
     if extra:
-        yield Problem(rel, f"front matter has keys outside the Agent Skills spec: "
-                           f"{', '.join(extra)} (allowed: {', '.join(sorted(SPEC_KEYS))})",
-                      "skills")
+        yield Problem(
+            rel,
+            f"front matter has keys outside the Agent Skills spec: "
+            f"{', '.join(extra)} (allowed: {', '.join(sorted(SPEC_KEYS))})",
+            "skills",
+        )
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         yield Problem(rel, "front matter needs a 'name' (the folder name)", "skills")
     else:
         if len(name) > MAX_NAME or not NAME_RE.match(name):
-            yield Problem(rel, f"name {name!r} must be 1-{MAX_NAME} lowercase letters, digits "
-                               "and single hyphens, not starting or ending with '-'", "skills")
+            yield Problem(
+                rel,
+                f"name {name!r} must be 1-{MAX_NAME} lowercase letters, digits "
+                "and single hyphens, not starting or ending with '-'",
+                "skills",
+            )
         if name != folder:
             yield Problem(rel, f"name {name!r} differs from its folder {folder!r}", "skills")
         if "anthropic" in name or "claude" in name:
-            yield Problem(rel, f"name {name!r} contains a reserved word (anthropic, claude)",
-                          "skills")
+            yield Problem(
+                rel, f"name {name!r} contains a reserved word (anthropic, claude)", "skills"
+            )
     description = meta.get("description")
     if not isinstance(description, str) or not description.strip():
-        yield Problem(rel, "front matter needs a non-empty 'description' (what the skill does "
-                           "and when to use it)", "skills")
+        yield Problem(
+            rel,
+            "front matter needs a non-empty 'description' (what the skill does and when to use it)",
+            "skills",
+        )
     else:
         if len(description) > MAX_DESCRIPTION:
-            yield Problem(rel, f"description is {len(description)} characters; the limit is "
-                               f"{MAX_DESCRIPTION}", "skills")
+            yield Problem(
+                rel,
+                f"description is {len(description)} characters; the limit is {MAX_DESCRIPTION}",
+                "skills",
+            )
         if "<" in description or ">" in description:
-            yield Problem(rel, "description contains '<' or '>', which skill uploads reject",
-                          "skills")
+            yield Problem(
+                rel, "description contains '<' or '>', which skill uploads reject", "skills"
+            )
     compatibility = meta.get("compatibility")
-    if compatibility is not None and (not isinstance(compatibility, str) or not compatibility
-                                      or len(compatibility) > MAX_COMPATIBILITY):
-        yield Problem(rel, f"compatibility must be text of 1-{MAX_COMPATIBILITY} characters",
-                      "skills")
+    if compatibility is not None and (
+        not isinstance(compatibility, str)
+        or not compatibility
+        or len(compatibility) > MAX_COMPATIBILITY
+    ):
+        yield Problem(
+            rel, f"compatibility must be text of 1-{MAX_COMPATIBILITY} characters", "skills"
+        )
     metadata = meta.get("metadata")
-    if metadata is not None and (not isinstance(metadata, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
-        yield Problem(rel, "metadata must map strings to strings (quote numbers: "
-                           "version: \"1.0\")", "skills")
+    if metadata is not None and (
+        not isinstance(metadata, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+    ):
+        yield Problem(
+            rel, 'metadata must map strings to strings (quote numbers: version: "1.0")', "skills"
+        )
     tools = meta.get("allowed-tools")
     if tools is not None and not isinstance(tools, str):
         yield Problem(rel, "allowed-tools must be one space-separated string", "skills")
 
 
-def _links(ctx: CheckContext, skill: Path, rel: str, body: str, raw: bytes
-           ) -> Iterator[Problem]:
+def _links(ctx: CheckContext, skill: Path, rel: str, body: str, raw: bytes) -> Iterator[Problem]:
     """Relative links and ``references/``/``scripts/``/``assets/`` paths must exist."""
-    offset = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").count("\n") \
-        - body.count("\n")
+    offset = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").count("\n") - body.count(
+        "\n"
+    )
     fenced = False
     seen: set[str] = set()
     for number, line in enumerate(body.split("\n"), start=offset + 1):
@@ -176,16 +215,19 @@ def _links(ctx: CheckContext, skill: Path, rel: str, body: str, raw: bytes
                 continue
             seen.add(path_part)
             if "\\" in path_part:
-                yield Problem(rel, f"link {path_part!r} uses backslashes; use '/'", "skills",
-                              number)
+                yield Problem(
+                    rel, f"link {path_part!r} uses backslashes; use '/'", "skills", number
+                )
                 continue
             resolved = Path(os.path.normpath(skill / path_part))
             if not str(resolved).startswith(str(skill) + os.sep) and resolved != skill:
-                yield Problem(rel, f"link {path_part!r} points outside the skill folder",
-                              "skills", number)
+                yield Problem(
+                    rel, f"link {path_part!r} points outside the skill folder", "skills", number
+                )
             elif not resolved.exists():
-                yield Problem(rel, f"link {path_part!r} does not exist in the skill", "skills",
-                              number)
+                yield Problem(
+                    rel, f"link {path_part!r} does not exist in the skill", "skills", number
+                )
 
 
 def _second_opinion(rel: str, skill: Path) -> Iterator[Problem]:
@@ -204,18 +246,28 @@ def _committed_as_file(ctx: CheckContext) -> Iterator[Problem]:
     import subprocess
 
     try:
-        out = subprocess.run(["git", "ls-files", "-s", "--", CLAUDE_SKILLS], cwd=ctx.root,
-                             capture_output=True, text=True, timeout=30, check=False).stdout
+        out = subprocess.run(
+            ["git", "ls-files", "-s", "--", CLAUDE_SKILLS],
+            cwd=ctx.root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return
     for line in out.splitlines():
         mode, _obj, _stage_path = line.split(" ", 2)
         path = line.split("\t", 1)[-1]
         if mode != "120000" and path.count("/") <= 2 and not (ctx.root / path).is_dir():
-            yield Problem(path, f"is committed as a regular file (mode {mode}), so every clone "
-                                "lacks the link: with core.symlinks=true (Windows: Developer "
-                                f"Mode) run `rm {path} && ln -s {_link_target(path)} {path}`, "
-                                f"then `git add {path}` and commit", "skills")
+            yield Problem(
+                path,
+                f"is committed as a regular file (mode {mode}), so every clone "
+                "lacks the link: with core.symlinks=true (Windows: Developer "
+                f"Mode) run `rm {path} && ln -s {_link_target(path)} {path}`, "
+                f"then `git add {path}` and commit",
+                "skills",
+            )
 
 
 def _link_target(path: str) -> str:
@@ -232,41 +284,60 @@ def _claude_view(ctx: CheckContext, names: list[str]) -> Iterator[Problem]:
         yield from _committed_as_file(ctx)
     if view.is_symlink():
         if os.path.isabs(os.readlink(view)):
-            yield Problem(CLAUDE_SKILLS, f"is an absolute link ({os.readlink(view)}), which "
-                                         "breaks in every other clone: run `rm .claude/skills && "
-                                         f"ln -s ../{SKILLS} .claude/skills`", "skills")
+            yield Problem(
+                CLAUDE_SKILLS,
+                f"is an absolute link ({os.readlink(view)}), which "
+                "breaks in every other clone: run `rm .claude/skills && "
+                f"ln -s ../{SKILLS} .claude/skills`",
+                "skills",
+            )
         elif not view.exists():
             yield Problem(CLAUDE_SKILLS, f"dangling link to {os.readlink(view)}", "skills")
         elif view.resolve() != target:
-            yield Problem(CLAUDE_SKILLS, f"links to {os.readlink(view)}, not to ../{SKILLS}",
-                          "skills")
+            yield Problem(
+                CLAUDE_SKILLS, f"links to {os.readlink(view)}, not to ../{SKILLS}", "skills"
+            )
         return
     if view.is_file():
         yield Problem(CLAUDE_SKILLS, f"is a text file, not a link: {SYMLINK_FIX}", "skills")
         return
     if not view.is_dir():
-        yield Problem(CLAUDE_SKILLS, f"missing: Claude Code only reads skills from .claude/"
-                                     f"skills; link it with `ln -s ../{SKILLS} {CLAUDE_SKILLS}`",
-                      "skills")
+        yield Problem(
+            CLAUDE_SKILLS,
+            f"missing: Claude Code only reads skills from .claude/"
+            f"skills; link it with `ln -s ../{SKILLS} {CLAUDE_SKILLS}`",
+            "skills",
+        )
         return
     for entry in sorted(view.iterdir()):
         rel = ctx.rel(entry)
         if entry.is_symlink():
             if os.path.isabs(os.readlink(entry)):
-                yield Problem(rel, f"is an absolute link ({os.readlink(entry)}), which breaks in "
-                                   f"every other clone: link it to {_link_target(rel)}", "skills")
+                yield Problem(
+                    rel,
+                    f"is an absolute link ({os.readlink(entry)}), which breaks in "
+                    f"every other clone: link it to {_link_target(rel)}",
+                    "skills",
+                )
             elif not entry.exists():
                 yield Problem(rel, f"dangling link to {os.readlink(entry)}", "skills")
             elif entry.resolve() != (target / entry.name).resolve():
-                yield Problem(rel, f"links to {os.readlink(entry)}, not to its skill in "
-                                   f"{SKILLS}/{entry.name}", "skills")
+                yield Problem(
+                    rel,
+                    f"links to {os.readlink(entry)}, not to its skill in {SKILLS}/{entry.name}",
+                    "skills",
+                )
         elif entry.is_file():
             yield Problem(rel, f"is a text file, not a link: {SYMLINK_FIX}", "skills")
         elif entry.is_dir():
-            yield Problem(rel, f"is a copy, not a link to {SKILLS}/{entry.name}: copies drift",
-                          "skills")
+            yield Problem(
+                rel, f"is a copy, not a link to {SKILLS}/{entry.name}: copies drift", "skills"
+            )
     visible = {e.name for e in view.iterdir()}
     for name in names:
         if name not in visible:
-            yield Problem(f"{CLAUDE_SKILLS}/{name}", f"missing: skill {name!r} is not linked for "
-                                                     "Claude Code", "skills")
+            yield Problem(
+                f"{CLAUDE_SKILLS}/{name}",
+                f"missing: skill {name!r} is not linked for Claude Code",
+                "skills",
+            )

@@ -20,8 +20,7 @@ CONFLICT_END = ">>>>>>> "
 
 def status_entries(repo: Path) -> list[tuple[str, str]]:
     """``(XY, path)`` for every change against HEAD, untracked files included."""
-    out = git_out(["status", "--porcelain=v1", "-z", "--untracked-files=all",
-                   "--no-renames"], repo)
+    out = git_out(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], repo)
     return [(entry[:2], entry[3:]) for entry in out.split("\0") if entry]
 
 

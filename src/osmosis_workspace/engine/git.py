@@ -26,9 +26,15 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_git(args: Sequence[str], cwd: Path, *, check: bool = True,
-            env: Mapping[str, str] | None = None, text: bool = True,
-            input_text: str | None = None) -> subprocess.CompletedProcess:
+def run_git(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    text: bool = True,
+    input_text: str | None = None,
+) -> subprocess.CompletedProcess:
     """Run ``git args`` in ``cwd``; raise :class:`WorkspaceError` (``git_failed``) on failure.
 
     ``input_text`` is sent on stdin (text mode only); otherwise stdin is closed.
@@ -36,15 +42,21 @@ def run_git(args: Sequence[str], cwd: Path, *, check: bool = True,
     stdin = {"input": input_text} if input_text is not None else {"stdin": subprocess.DEVNULL}
     try:
         result = subprocess.run(
-            ["git", *args], cwd=cwd, env=git_env(env), capture_output=True, text=text,
-            check=False, **stdin,
+            ["git", *args],
+            cwd=cwd,
+            env=git_env(env),
+            capture_output=True,
+            text=text,
+            check=False,
+            **stdin,
         )
     except FileNotFoundError as exc:
         raise WorkspaceError("git_failed", "git is not installed or not on PATH") from exc
     if check and result.returncode != 0:
         stderr = result.stderr if text else result.stderr.decode(errors="replace")
         raise WorkspaceError(
-            "git_failed", f"git {' '.join(args)} failed: {stderr.strip()}",
+            "git_failed",
+            f"git {' '.join(args)} failed: {stderr.strip()}",
             details={"returncode": result.returncode},
         )
     return result
@@ -61,8 +73,12 @@ def toplevel(path: Path) -> Path | None:
 
 
 def has_commit(repo: Path, rev: str = "HEAD") -> bool:
-    return run_git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], repo,
-                   check=False).returncode == 0
+    return (
+        run_git(
+            ["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], repo, check=False
+        ).returncode
+        == 0
+    )
 
 
 def dirty_paths(repo: Path) -> list[str]:
@@ -90,13 +106,13 @@ def identity_env(repo: Path) -> dict[str, str]:
     if not (name or os.environ.get("GIT_AUTHOR_NAME")):
         env.update(GIT_AUTHOR_NAME=FALLBACK_IDENTITY[0], GIT_COMMITTER_NAME=FALLBACK_IDENTITY[0])
     if not (email or os.environ.get("GIT_AUTHOR_EMAIL")):
-        env.update(GIT_AUTHOR_EMAIL=FALLBACK_IDENTITY[1],
-                   GIT_COMMITTER_EMAIL=FALLBACK_IDENTITY[1])
+        env.update(GIT_AUTHOR_EMAIL=FALLBACK_IDENTITY[1], GIT_COMMITTER_EMAIL=FALLBACK_IDENTITY[1])
     return env
 
 
-def init_and_commit(path: Path, message: str, *, branch: str = "main",
-                    identity: tuple[str, str] | None = None) -> str:
+def init_and_commit(
+    path: Path, message: str, *, branch: str = "main", identity: tuple[str, str] | None = None
+) -> str:
     """``git init`` + add everything + one commit; returns the commit id.
 
     Hooks and signing are disabled for this first commit: a user's global pre-commit hook or
@@ -107,8 +123,9 @@ def init_and_commit(path: Path, message: str, *, branch: str = "main",
     return _commit_staged(path, message, identity)
 
 
-def _commit_staged(repo: Path, message: str, identity: tuple[str, str] | None,
-                   only: Sequence[str] | None = None) -> str:
+def _commit_staged(
+    repo: Path, message: str, identity: tuple[str, str] | None, only: Sequence[str] | None = None
+) -> str:
     """Commit what is staged, hooks and signing off, as ``identity`` (else git's or ours).
 
     With ``only``, commit exactly those paths (``git commit --only``): whatever else the user
@@ -116,11 +133,18 @@ def _commit_staged(repo: Path, message: str, identity: tuple[str, str] | None,
     """
     env = identity_env(repo)
     if identity:
-        env = {"GIT_AUTHOR_NAME": identity[0], "GIT_COMMITTER_NAME": identity[0],
-               "GIT_AUTHOR_EMAIL": identity[1], "GIT_COMMITTER_EMAIL": identity[1]}
+        env = {
+            "GIT_AUTHOR_NAME": identity[0],
+            "GIT_COMMITTER_NAME": identity[0],
+            "GIT_AUTHOR_EMAIL": identity[1],
+            "GIT_COMMITTER_EMAIL": identity[1],
+        }
     scope = ["--only", "--", *only] if only is not None else []
-    run_git(["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message,
-             *scope], repo, env=env)
+    run_git(
+        ["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message, *scope],
+        repo,
+        env=env,
+    )
     return git_out(["rev-parse", "HEAD"], repo).strip()
 
 
@@ -131,7 +155,7 @@ _SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 def expand_shortcut(source: str) -> str:
     for prefix, base in _SHORTCUTS.items():
         if source.startswith(prefix):
-            rest = source[len(prefix):]
+            rest = source[len(prefix) :]
             return base + rest + ("" if rest.endswith(".git") else ".git")
     return source
 
@@ -140,12 +164,16 @@ def ls_remote_tags(source: str) -> list[str]:
     """Tag names of a repository (local path, URL or ``gh:org/repo``), no peeled entries."""
     source = expand_shortcut(source)
     out = git_out(["ls-remote", "--tags", "--refs", "--", source], Path(os.path.abspath(os.sep)))
-    return [line.split("\t", 1)[1].removeprefix("refs/tags/") for line in out.splitlines()
-            if "\t" in line]
+    return [
+        line.split("\t", 1)[1].removeprefix("refs/tags/")
+        for line in out.splitlines()
+        if "\t" in line
+    ]
 
 
-def commit_paths(repo: Path, paths: Sequence[str], message: str,
-                 identity: tuple[str, str] | None = None) -> str:
+def commit_paths(
+    repo: Path, paths: Sequence[str], message: str, identity: tuple[str, str] | None = None
+) -> str:
     """Commit exactly ``paths`` (what an operation wrote into an existing repository).
 
     The user's other staged changes stay staged and are not part of the commit. On failure
@@ -166,5 +194,4 @@ def unstage(repo: Path, paths: Sequence[str]) -> None:
     if has_commit(repo):
         run_git(["reset", "-q", "--", *paths], repo, check=False)
     else:
-        run_git(["rm", "-q", "--cached", "--ignore-unmatch", "-r", "--", *paths], repo,
-                check=False)
+        run_git(["rm", "-q", "--cached", "--ignore-unmatch", "-r", "--", *paths], repo, check=False)

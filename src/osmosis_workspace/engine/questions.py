@@ -171,8 +171,11 @@ def load_template_config(text: str, include: IncludeReader | None = None) -> dic
     flat = _flatten(documents)
     if any(not isinstance(doc, Mapping) for doc in flat):
         raise WorkspaceError("template_not_found", "copier.yml is not a mapping")
-    merged = {key: [item for doc in flat for item in (doc.get(key) or [])]
-              for key in _MERGED_SETTINGS if any(key in doc for doc in flat)}
+    merged = {
+        key: [item for doc in flat for item in (doc.get(key) or [])]
+        for key in _MERGED_SETTINGS
+        if any(key in doc for doc in flat)
+    }
     return dict(ChainMap(merged, *reversed(flat)))
 
 
@@ -192,15 +195,20 @@ def _including_loaders(include: IncludeReader) -> tuple[Any, Any]:
 
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> list[Any]:
         if not isinstance(node, yaml.ScalarNode):
-            raise yaml.constructor.ConstructorError(None, None, "!include needs a file "
-                                                    "pattern", node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, "!include needs a file pattern", node.start_mark
+            )
         pattern = str(loader.construct_scalar(node))
         if PurePosixPath(pattern).is_absolute() or ".." in PurePosixPath(pattern).parts:
             raise yaml.constructor.ConstructorError(
-                None, None, f"!include {pattern}: must be a path inside the template",
-                node.start_mark)
-        return _flatten(doc for found in include(pattern)
-                        for doc in yaml.load_all(found, Loader=type(loader)))
+                None,
+                None,
+                f"!include {pattern}: must be a path inside the template",
+                node.start_mark,
+            )
+        return _flatten(
+            doc for found in include(pattern) for doc in yaml.load_all(found, Loader=type(loader))
+        )
 
     fast = type("_IncludingLoader", (FAST_SAFE_LOADER,), {})
     pure = type("_PureIncludingLoader", (yaml.SafeLoader,), {})
@@ -225,8 +233,11 @@ def parse_set_options(items: list[str], questionnaire: Questionnaire | None) -> 
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise WorkspaceError("usage", f"--set expects KEY=VALUE (argument {len(answers) + 1} "
-                                          "has no '=' or no key; its text is not shown)")
+            raise WorkspaceError(
+                "usage",
+                f"--set expects KEY=VALUE (argument {len(answers) + 1} "
+                "has no '=' or no key; its text is not shown)",
+            )
         question = questionnaire.questions.get(key) if questionnaire else None
         answers[key] = _typed(raw, question)
     return answers
@@ -280,18 +291,22 @@ def load_data_file(path: Path) -> dict[str, Any]:
     try:
         data = load_yaml(text)
     except NestingError:
-        raise WorkspaceError("usage", f"--data-file {path} is nested more than {MAX_NESTING} "
-                                      "levels deep") from None
+        raise WorkspaceError(
+            "usage", f"--data-file {path} is nested more than {MAX_NESTING} levels deep"
+        ) from None
     except yaml.YAMLError as exc:
-        raise WorkspaceError("usage", f"--data-file {path} is not valid YAML"
-                                      f"{yaml_error_line(exc)} (content not shown)") from None
+        raise WorkspaceError(
+            "usage",
+            f"--data-file {path} is not valid YAML{yaml_error_line(exc)} (content not shown)",
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, Mapping):
         raise WorkspaceError("usage", f"--data-file {path} must hold a mapping of answers")
     if nesting_depth(data) > MAX_NESTING:
-        raise WorkspaceError("usage", f"--data-file {path} is nested more than {MAX_NESTING} "
-                                      "levels deep")
+        raise WorkspaceError(
+            "usage", f"--data-file {path} is nested more than {MAX_NESTING} levels deep"
+        )
     return {str(k): v for k, v in data.items() if not str(k).startswith("_")}
 
 
@@ -369,10 +384,13 @@ class TemplateRules:
             from jinja2 import StrictUndefined
             from jinja2.sandbox import SandboxedEnvironment
 
-            extensions = [self._load_extension(str(e))
-                          for e in self.questionnaire.settings.get("_jinja_extensions") or []]
+            extensions = [
+                self._load_extension(str(e))
+                for e in self.questionnaire.settings.get("_jinja_extensions") or []
+            ]
             self._env = SandboxedEnvironment(
-                undefined=StrictUndefined, keep_trailing_newline=True,
+                undefined=StrictUndefined,
+                keep_trailing_newline=True,
                 extensions=[e for e in extensions if e is not None],
             )
         except Exception:  # an extension we cannot load: leave it to Copier
@@ -434,9 +452,14 @@ def load_module_from_source(rel: str, source: str, read_file: Any = None) -> typ
     return module
 
 
-def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any],
-                     rules: TemplateRules | None, *, require: bool = False,
-                     suggested: Mapping[str, Any] | None = None) -> list[AnswerProblem]:
+def validate_answers(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, Any],
+    rules: TemplateRules | None,
+    *,
+    require: bool = False,
+    suggested: Mapping[str, Any] | None = None,
+) -> list[AnswerProblem]:
     """Every problem with ``answers``, in question order, using only the template's rules.
 
     ``require``: a question without a default (template default or ``suggested`` one, Copier's
@@ -448,8 +471,7 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any],
     secret_check = (rules.filter("secret_problem") if rules else None) or _secret_problem
     for question in questionnaire.askable:
         if question.name not in answers:
-            if require and question.name not in suggested and _required(question, context,
-                                                                         rules):
+            if require and question.name not in suggested and _required(question, context, rules):
                 problems.append(AnswerProblem(question.name, _REQUIRED.format(name=question.name)))
             continue
         value = answers[question.name]
@@ -459,8 +481,7 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any],
             problems.append(AnswerProblem(question.name, str(exc)))
             continue
         if not question.secret:
-            found = next((p for t in _strings(value)
-                          if (p := secret_check(t, question.name))), "")
+            found = next((p for t in _strings(value) if (p := secret_check(t, question.name))), "")
             if found:
                 problems.append(AnswerProblem(question.name, found))
                 continue
@@ -475,22 +496,23 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any],
 _REQUIRED = "is required (it has no default): pass it with --set {name}=VALUE or in --data-file"
 
 
-def _unknown_answers(questionnaire: Questionnaire,
-                     answers: Mapping[str, Any]) -> list[AnswerProblem]:
+def _unknown_answers(
+    questionnaire: Questionnaire, answers: Mapping[str, Any]
+) -> list[AnswerProblem]:
     problems: list[AnswerProblem] = []
     known = questionnaire.questions
     for key in answers:
         if key not in known:
             names = ", ".join(q.name for q in questionnaire.askable)
-            problems.append(AnswerProblem(shown_key(key),
-                                          f"is not a question of this template ({names})"))
+            problems.append(
+                AnswerProblem(shown_key(key), f"is not a question of this template ({names})")
+            )
         elif known[key].computed:
             problems.append(AnswerProblem(key, "is computed by the template and cannot be set"))
     return problems
 
 
-def _required(question: Question, context: Mapping[str, Any],
-              rules: TemplateRules | None) -> bool:
+def _required(question: Question, context: Mapping[str, Any], rules: TemplateRules | None) -> bool:
     """No default, and asked (its ``when`` holds): Copier's ``--defaults`` fails on it."""
     if "default" in question.spec:
         return False
@@ -610,10 +632,15 @@ def _cast(question: Question, value: Any) -> Any:
         raise CastError(_TYPE_PROBLEM[kind]) from exc
 
 
-_TYPE_PROBLEM = {"bool": "must be true or false", "str": "must be text",
-                 "int": "must be an integer", "float": "must be a number",
-                 "json": "must be valid JSON", "yaml": "must be valid YAML",
-                 "path": "must be a path"}
+_TYPE_PROBLEM = {
+    "bool": "must be true or false",
+    "str": "must be text",
+    "int": "must be an integer",
+    "float": "must be a number",
+    "json": "must be valid JSON",
+    "yaml": "must be valid YAML",
+    "path": "must be a path",
+}
 
 
 def _to_bool(value: Any) -> bool:
@@ -642,8 +669,9 @@ def _to_str(value: Any) -> str:
     raise ValueError("not text")
 
 
-def _context(questionnaire: Questionnaire, answers: Mapping[str, Any],
-             rules: TemplateRules | None) -> dict[str, Any]:
+def _context(
+    questionnaire: Questionnaire, answers: Mapping[str, Any], rules: TemplateRules | None
+) -> dict[str, Any]:
     """Answers so far plus rendered defaults, in order, as a validator would see them."""
     context: dict[str, Any] = {}
     for question in questionnaire.questions.values():

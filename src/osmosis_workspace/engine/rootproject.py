@@ -32,11 +32,14 @@ def register_rollout(pyproject: Path, name: str) -> bool:
     try:
         data = pyproject.read_bytes()
     except FileNotFoundError as exc:
-        raise WorkspaceError("invalid_workspace", f"{pyproject.name} is missing at the "
-                             "workspace root: the rollout cannot be registered") from exc
+        raise WorkspaceError(
+            "invalid_workspace",
+            f"{pyproject.name} is missing at the workspace root: the rollout cannot be registered",
+        ) from exc
     except OSError as exc:
-        raise WorkspaceError("invalid_workspace",
-                             f"{pyproject.name} cannot be read: {exc}") from exc
+        raise WorkspaceError(
+            "invalid_workspace", f"{pyproject.name} cannot be read: {exc}"
+        ) from exc
     new = registered_bytes(data, name, pyproject.name)
     if new is None:
         return False
@@ -52,7 +55,7 @@ def registered_bytes(data: bytes, name: str, shown: str = "pyproject.toml") -> b
 
     bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
     try:
-        text = data[len(bom):].decode("utf-8")
+        text = data[len(bom) :].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise WorkspaceError("invalid_workspace", f"{shown} is not UTF-8: {exc}") from exc
     crlf = "\r\n" in text and "\n" not in text.replace("\r\n", "")
@@ -76,8 +79,10 @@ def _register(doc: Any, name: str, shown: str) -> bool:
         members = tomlkit.array().multiline(True)
         groups["rollouts"] = members
     if not isinstance(members, list):
-        raise WorkspaceError("invalid_workspace", f"{shown}: [dependency-groups] "
-                             "rollouts must be a list of rollout names")
+        raise WorkspaceError(
+            "invalid_workspace",
+            f"{shown}: [dependency-groups] rollouts must be a list of rollout names",
+        )
     tool = _table(doc, "tool", shown)
     uv = _table(tool, "uv", shown, "tool.uv")
     sources = _table(uv, "sources", shown, "tool.uv.sources")

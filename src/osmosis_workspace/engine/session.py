@@ -53,8 +53,12 @@ def _process_cache_dir() -> Path:
 
 
 @contextlib.contextmanager
-def operation(*, cache_dir: Path | None = None, private_cache: bool = True,
-              extra_env: dict[str, str] | None = None) -> Iterator[Operation]:
+def operation(
+    *,
+    cache_dir: Path | None = None,
+    private_cache: bool = True,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Operation]:
     """Run the body as the only Copier operation of this process, isolated (module docstring).
 
     ``private_cache=False`` keeps Copier's per-user mirror cache (the CLI: one user, one

@@ -136,7 +136,13 @@ def save(snap: Snapshot, folder: Path) -> None:
 def load(folder: Path) -> Snapshot:
     """The snapshot saved by :func:`save` (raises OSError/ValueError when it is incomplete)."""
     meta = json.loads((folder / "meta.json").read_bytes())
-    backups = {rel: (int(mode), (folder / "files" / name).read_bytes())
-               for rel, (name, mode) in meta["backups"].items()}
-    return Snapshot(head=meta["head"], index=(folder / "index").read_bytes(),
-                    ignored=set(meta["ignored"]), backups=backups)
+    backups = {
+        rel: (int(mode), (folder / "files" / name).read_bytes())
+        for rel, (name, mode) in meta["backups"].items()
+    }
+    return Snapshot(
+        head=meta["head"],
+        index=(folder / "index").read_bytes(),
+        ignored=set(meta["ignored"]),
+        backups=backups,
+    )

@@ -67,10 +67,12 @@ def offline_hint(location: str) -> str:
     An installed wheel carries the CLI, not the template: without ``--template`` it clones
     the published repository, which needs the network. A local clone works offline.
     """
-    return (f"The template {location} could not be fetched (offline?). Pass --template with a "
-            "local clone of the template (git clone "
-            "https://github.com/osmosis-ai/osmosis-workspace.git), or set "
-            f"{TEMPLATE_ENV} to one.")
+    return (
+        f"The template {location} could not be fetched (offline?). Pass --template with a "
+        "local clone of the template (git clone "
+        "https://github.com/osmosis-ai/osmosis-workspace.git), or set "
+        f"{TEMPLATE_ENV} to one."
+    )
 
 
 def credential_problem(location: str) -> str:
@@ -92,8 +94,10 @@ def credential_problem(location: str) -> str:
         if parts.password is not None or ":" in (parts.username or ""):
             return "the URL contains a password or token (user:secret@host)"
         if parts.username and not parts.scheme.endswith("ssh"):
-            return (f"the URL contains user info (token@host) in a {parts.scheme}:// URL; "
-                    "tokens must not be stored")
+            return (
+                f"the URL contains user info (token@host) in a {parts.scheme}:// URL; "
+                "tokens must not be stored"
+            )
         for key, _value in parse_qsl(parts.query, keep_blank_values=True):
             if SECRET_QUERY_KEYS.search(key):
                 return f"the URL query contains a credential parameter ({key}=...)"
@@ -140,8 +144,11 @@ def _pep440(tag: str):  # type: ignore[no-untyped-def]
 
 def latest_tag(tags: list[str], *, prereleases: bool = False) -> str | None:
     """The highest PEP 440 tag, skipping pre-releases unless asked (Copier's own rule)."""
-    versions = [(v, t) for t in tags if (v := _pep440(t)) is not None
-                and (prereleases or not v.is_prerelease)]
+    versions = [
+        (v, t)
+        for t in tags
+        if (v := _pep440(t)) is not None and (prereleases or not v.is_prerelease)
+    ]
     return max(versions)[1] if versions else None
 
 
@@ -199,9 +206,14 @@ def resolve(template: str | None = None, ref: str | None = None) -> TemplateSour
     repo = toplevel(path)
     if repo is None or repo.resolve() != path:
         return TemplateSource(
-            location=str(path), ref=ref, local_dir=path, updatable=False,
-            notes=(f"{path} is not a git repository: the workspace records no template "
-                   "version and cannot be updated with `copier update`",),
+            location=str(path),
+            ref=ref,
+            local_dir=path,
+            updatable=False,
+            notes=(
+                f"{path} is not a git repository: the workspace records no template "
+                "version and cannot be updated with `copier update`",
+            ),
         )
     return _resolve_git(path, ref)
 
@@ -218,15 +230,24 @@ def _resolve_git(repo: Path, ref: str | None) -> TemplateSource:
                 "version is not a commit of the template, so this workspace cannot be updated "
                 "until it is re-created from a committed version"
             )
-        return TemplateSource(location=str(repo), ref="HEAD", local_repo=repo, local_dir=repo,
-                              updatable=not dirty, notes=tuple(notes))
+        return TemplateSource(
+            location=str(repo),
+            ref="HEAD",
+            local_repo=repo,
+            local_dir=repo,
+            updatable=not dirty,
+            notes=tuple(notes),
+        )
     tag = latest_tag(ls_remote_tags(str(repo)))
     chosen = tag or git_out(["rev-parse", "HEAD"], repo).strip()
     if dirty:
-        notes.append(f"uncommitted template changes are not included (rendering {chosen}); "
-                     "pass --ref HEAD to include them")
-    return TemplateSource(location=str(repo), ref=chosen, local_repo=repo, local_dir=repo,
-                          notes=tuple(notes))
+        notes.append(
+            f"uncommitted template changes are not included (rendering {chosen}); "
+            "pass --ref HEAD to include them"
+        )
+    return TemplateSource(
+        location=str(repo), ref=chosen, local_repo=repo, local_dir=repo, notes=tuple(notes)
+    )
 
 
 def commit_exists(repo: Path, recorded: str) -> bool:

@@ -18,8 +18,11 @@ def rollout_answers_file(name: str) -> str:
 
 def rollout_answers_files(root: Path) -> dict[str, Path]:
     """Rollouts added with add-rollout: ``{name: answers file}``, sorted by name."""
-    return {p.name[len(_ROLLOUT_PREFIX):-len(_ROLLOUT_SUFFIX)]: p
-            for p in sorted(root.glob(f"{_ROLLOUT_PREFIX}*{_ROLLOUT_SUFFIX}")) if p.is_file()}
+    return {
+        p.name[len(_ROLLOUT_PREFIX) : -len(_ROLLOUT_SUFFIX)]: p
+        for p in sorted(root.glob(f"{_ROLLOUT_PREFIX}*{_ROLLOUT_SUFFIX}"))
+        if p.is_file()
+    }
 
 
 def answers_path(root: Path) -> Path | None:
@@ -28,8 +31,9 @@ def answers_path(root: Path) -> Path | None:
     default = root / DEFAULT_ANSWERS_FILE
     if default.is_file():
         return default
-    matches = sorted(set(root.glob(".copier-answers*.yml"))
-                     - set(rollout_answers_files(root).values()))
+    matches = sorted(
+        set(root.glob(".copier-answers*.yml")) - set(rollout_answers_files(root).values())
+    )
     return matches[0] if len(matches) == 1 else None
 
 
@@ -46,8 +50,10 @@ def read_answers(path: Path) -> dict[str, Any]:
         # The line only, never the parser's snippet: the file may hold a pasted credential.
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise WorkspaceError("not_updatable", f"Cannot read {path.name}{where}: "
-                                              f"{type(exc).__name__}; restore it from git") from exc
+        raise WorkspaceError(
+            "not_updatable",
+            f"Cannot read {path.name}{where}: {type(exc).__name__}; restore it from git",
+        ) from exc
     if not isinstance(data, dict):
         raise WorkspaceError("not_updatable", f"{path.name} does not hold a mapping of answers")
     return data

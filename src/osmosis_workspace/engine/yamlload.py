@@ -50,8 +50,10 @@ def load_yaml(text: str, loader: Any = FAST_SAFE_LOADER, fallback: Any = yaml.Sa
     """Parse with ``loader``; YAML it rejects is parsed again with the pure-Python ``fallback``,
     so errors (and their wording, with the offending line) are exactly ``yaml.safe_load``'s.
     Too deep a document raises :class:`NestingError` instead of ``RecursionError``."""
-    if text.count("[") + text.count("{") > MAX_FLOW_DEPTH \
-            and flow_depth(text, MAX_FLOW_DEPTH) > MAX_FLOW_DEPTH:
+    if (
+        text.count("[") + text.count("{") > MAX_FLOW_DEPTH
+        and flow_depth(text, MAX_FLOW_DEPTH) > MAX_FLOW_DEPTH
+    ):
         raise NestingError()
     try:
         try:

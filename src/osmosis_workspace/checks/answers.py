@@ -13,7 +13,7 @@ that created the workspace.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ def check(ctx: CheckContext) -> Iterator[Problem]:
             yield from _rollout_answers(ctx, name, rollout_file)
 
 
-def _load(ctx: CheckContext, path: Path) -> Iterator[Problem]:
+def _load(ctx: CheckContext, path: Path) -> Generator[Problem, None, dict[str, Any] | None]:
     """Parse an answers file; yields its problems and returns the mapping (or None)."""
     import yaml
 

@@ -116,9 +116,10 @@ def _table(raw: dict[str, Any], name: str, *, required: bool = False) -> dict[st
         if required:
             raise ConfigError(f"Missing [{name}] section")
         return {}
-    if not isinstance(raw[name], dict):
+    table = raw[name]
+    if not isinstance(table, dict):
         raise ConfigError(f"[{name}] must be a table")
-    return raw[name]
+    return table
 
 
 def _type_label(value: Any) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ def _rollout_folders(root: Path) -> list[str]:
     )
 
 
-def _parse(path: Path, rel: str) -> Iterator[Problem]:
+def _parse(path: Path, rel: str) -> Generator[Problem, None, dict[str, Any] | None]:
     """The TOML document at ``path``; yields one problem (with the line) when it cannot be read."""
     try:
         if not path.is_file() or path.stat().st_size > MAX_BYTES:
@@ -119,7 +119,8 @@ def _rollout(ctx: CheckContext, name: str, root_name: str) -> Iterator[Problem]:
     data = yield from _parse(path, rel)
     if data is None:
         return
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    raw = data.get("project")
+    project: dict[str, Any] = raw if isinstance(raw, dict) else {}
     project_name = str(project.get("name") or name)
     workspace = root_name.removesuffix("-workspace") if root_name.endswith("-workspace") else ""
     if problem := _name_rules().collision_problem(

@@ -10,6 +10,7 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal, overload
 
 from osmosis_workspace.errors import WorkspaceError
 
@@ -26,6 +27,30 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+@overload
+def run_git(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    text: Literal[True] = True,
+    input_text: str | None = None,
+) -> subprocess.CompletedProcess[str]: ...
+
+
+@overload
+def run_git(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    text: Literal[False],
+    input_text: None = None,
+) -> subprocess.CompletedProcess[bytes]: ...
+
+
 def run_git(
     args: Sequence[str],
     cwd: Path,
@@ -34,12 +59,12 @@ def run_git(
     env: Mapping[str, str] | None = None,
     text: bool = True,
     input_text: str | None = None,
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str] | subprocess.CompletedProcess[bytes]:
     """Run ``git args`` in ``cwd``; raise :class:`WorkspaceError` (``git_failed``) on failure.
 
     ``input_text`` is sent on stdin (text mode only); otherwise stdin is closed.
     """
-    stdin = {"input": input_text} if input_text is not None else {"stdin": subprocess.DEVNULL}
+    stdin = subprocess.DEVNULL if input_text is None else None
     try:
         result = subprocess.run(
             ["git", *args],
@@ -48,12 +73,14 @@ def run_git(
             capture_output=True,
             text=text,
             check=False,
-            **stdin,
+            input=input_text,
+            stdin=stdin,
         )
     except FileNotFoundError as exc:
         raise WorkspaceError("git_failed", "git is not installed or not on PATH") from exc
     if check and result.returncode != 0:
-        stderr = result.stderr if text else result.stderr.decode(errors="replace")
+        raw = result.stderr
+        stderr = raw if isinstance(raw, str) else raw.decode(errors="replace")
         raise WorkspaceError(
             "git_failed",
             f"git {' '.join(args)} failed: {stderr.strip()}",
@@ -62,8 +89,9 @@ def run_git(
     return result
 
 
-def git_out(args: Sequence[str], cwd: Path, **kwargs: object) -> str:
-    return run_git(args, cwd, **kwargs).stdout  # type: ignore[arg-type]
+def git_out(args: Sequence[str], cwd: Path, *, env: Mapping[str, str] | None = None) -> str:
+    """The standard output of ``git args`` (text), which must succeed."""
+    return run_git(args, cwd, env=env).stdout
 
 
 def toplevel(path: Path) -> Path | None:
@@ -102,7 +130,7 @@ def identity_env(repo: Path) -> dict[str, str]:
     """Author/committer variables for a commit: empty when git already knows who commits."""
     name = run_git(["config", "user.name"], repo, check=False).stdout.strip()
     email = run_git(["config", "user.email"], repo, check=False).stdout.strip()
-    env = {}
+    env: dict[str, str] = {}
     if not (name or os.environ.get("GIT_AUTHOR_NAME")):
         env.update(GIT_AUTHOR_NAME=FALLBACK_IDENTITY[0], GIT_COMMITTER_NAME=FALLBACK_IDENTITY[0])
     if not (email or os.environ.get("GIT_AUTHOR_EMAIL")):

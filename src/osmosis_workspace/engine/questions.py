@@ -210,8 +210,10 @@ def _including_loaders(include: IncludeReader) -> tuple[Any, Any]:
             doc for found in include(pattern) for doc in yaml.load_all(found, Loader=type(loader))
         )
 
-    fast = type("_IncludingLoader", (FAST_SAFE_LOADER,), {})
-    pure = type("_PureIncludingLoader", (yaml.SafeLoader,), {})
+    # Fresh classes per call: ``add_constructor`` registers on the class, and each reader
+    # differs. Typed Any like FAST_SAFE_LOADER, which is libyaml's class when it is present.
+    fast: Any = type("_IncludingLoader", (FAST_SAFE_LOADER,), {})
+    pure: Any = type("_PureIncludingLoader", (yaml.SafeLoader,), {})
     for loader in (fast, pure):
         loader.add_constructor("!include", construct)
     return fast, pure

@@ -418,6 +418,19 @@ def _env_key(env: Any) -> tuple[Any, ...] | None:
     return key
 
 
+def _replace(owner: Any, name: str, new: Any) -> None:
+    """Put ``new`` in place of ``owner.<name>``: every install and undo goes through here.
+    ``setattr`` because replacing a method is exactly what a lever does, and what a type
+    checker rightly refuses in ordinary code."""
+    setattr(owner, name, new)
+
+
+def _wrapping(new: Callable[..., Any], original: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark ``new`` as wrapping ``original`` (``__wrapped__``, as ``functools.wraps`` does,
+    nothing else copied), so ``inspect.unwrap`` still finds the code a lever replaced."""
+    return functools.update_wrapper(new, original, assigned=(), updated=())
+
+
 def _install_compile_cache() -> bool:
     """Memoise ``Environment.compile`` for unnamed string sources (module docstring)."""
     from jinja2 import Environment
@@ -425,7 +438,9 @@ def _install_compile_cache() -> bool:
     with _lock:
         if "compile" in _originals:
             return True
-        original = Environment.compile
+        # Callable[..., Any]: calls pass ``raw`` through as a plain bool (Jinja's overloads
+        # want a literal).
+        original: Callable[..., Any] = Environment.compile
 
         def compile(
             self: Any,
@@ -463,15 +478,16 @@ def _install_compile_cache() -> bool:
                     _code_cache.popitem(last=False)
             return result
 
-        compile.__wrapped__ = original  # type: ignore[attr-defined]
         _originals["compile"] = original
-        Environment.compile = compile  # type: ignore[method-assign]
+        _replace(Environment, "compile", _wrapping(compile, original))
         return True
 
 
 def _install_filemode() -> bool:
     """Ask ``git config core.fileMode`` once per Copier operation (module docstring)."""
     from copier import _main
+    from copier._vcs import get_git  # the objects _main imports, under their own names
+    from plumbum import ProcessExecutionError
 
     with _lock:
         if "filemode" in _originals:
@@ -489,18 +505,21 @@ def _install_filemode() -> bool:
                 weakref.finalize(self, answers.pop, id(self), None)
             if root not in seen:
                 _stats["filemode_git"] += 1
-                git = _main.get_git(context_dir=root)
+                git = get_git(context_dir=root)
                 try:
                     seen[root] = git("config", "--type=bool", "--get", "core.fileMode").strip()
-                except _main.ProcessExecutionError:
+                except ProcessExecutionError:
                     seen[root] = ""  # not a repo or unset: the original returns here too
             if seen[root] != "false":
                 return  # exactly the original's early return
             original(self, dst_relpath, src_mode)
 
-        _sync_git_index_executable_bit.__wrapped__ = original  # type: ignore[attr-defined]
         _originals["filemode"] = original
-        _main.Worker._sync_git_index_executable_bit = _sync_git_index_executable_bit
+        _replace(
+            _main.Worker,
+            "_sync_git_index_executable_bit",
+            _wrapping(_sync_git_index_executable_bit, original),
+        )
         return True
 
 
@@ -538,9 +557,8 @@ def _install_copier_yaml() -> bool:
                 _stats["yaml_fallbacks"] += 1
                 return original(conf_path, quiet)  # the pure-Python parser's verdict and error
 
-        load_template_config.__wrapped__ = original  # type: ignore[attr-defined]
         _originals["copier_yaml"] = original
-        _template.load_template_config = load_template_config
+        _replace(_template, "load_template_config", _wrapping(load_template_config, original))
         return True
 
 
@@ -580,7 +598,7 @@ def _install_answers_relpath() -> bool:
         original = _main.Worker.__dict__["answers_relpath"]
         if not isinstance(original, property) or original.fget is None:
             return False
-        render = original.fget
+        render: Callable[[Any], Path] = original.fget
 
         def answers_relpath(self: Any) -> Path:
             path = str(self.answers_file or self.template.answers_relpath)
@@ -590,10 +608,10 @@ def _install_answers_relpath() -> bool:
             _stats["relpath_rendered"] += 1
             return render(self)
 
-        answers_relpath.__wrapped__ = render  # type: ignore[attr-defined]
+        _wrapping(answers_relpath, render)
         answers_relpath.__doc__ = render.__doc__
         _originals["answers_relpath"] = original
-        _main.Worker.answers_relpath = property(answers_relpath)  # type: ignore[method-assign]
+        _replace(_main.Worker, "answers_relpath", property(answers_relpath))
         return True
 
 
@@ -603,19 +621,19 @@ def disable() -> None:
         if "compile" in _originals:
             from jinja2 import Environment
 
-            Environment.compile = _originals.pop("compile")  # type: ignore[method-assign]
+            _replace(Environment, "compile", _originals.pop("compile"))
         if "filemode" in _originals:
             from copier import _main
 
-            _main.Worker._sync_git_index_executable_bit = _originals.pop("filemode")
+            _replace(_main.Worker, "_sync_git_index_executable_bit", _originals.pop("filemode"))
         if "copier_yaml" in _originals:
             from copier import _template
 
-            _template.load_template_config = _originals.pop("copier_yaml")
+            _replace(_template, "load_template_config", _originals.pop("copier_yaml"))
         if "answers_relpath" in _originals:
             from copier import _main
 
-            _main.Worker.answers_relpath = _originals.pop("answers_relpath")
+            _replace(_main.Worker, "answers_relpath", _originals.pop("answers_relpath"))
         _requested.clear()
         _refused.clear()
         _code_cache.clear()

@@ -276,8 +276,9 @@ def _hooked(root: Path, check: Callable[[Plan], None], after: Callable[[], None]
                 self.__dict__.pop("_render_path", None)
         after()
 
-    _main.Worker._render_template = _render_template
+    # The ignores below: patching a method is the point of this hook (for this update only).
+    _main.Worker._render_template = _render_template  # type: ignore[method-assign]  # the hook
     try:
         yield
     finally:
-        _main.Worker._render_template = original
+        _main.Worker._render_template = original  # type: ignore[method-assign]  # the hook undone

@@ -14,7 +14,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,23 +133,43 @@ def _type_label(value: Any) -> str:
 
 def check_submit_config(root: Path, rel: str, kind: str) -> Iterator[tuple[str, str | None]]:
     """``(message, rollout)`` pairs: a problem message, or a rollout to check (message "")."""
+    parsed = yield from _parsed_config(root, rel, kind)
+    if parsed is None:
+        return
+    raw, experiment = parsed
+    if kind == "eval":
+        for message in _eval_run_numbers(raw.get("evaluation") or {}):
+            yield message, None
+    rollout, entrypoint = str(experiment["rollout"]), str(experiment["entrypoint"])
+    problem = _rollout_target_problem(root, rollout, entrypoint, kind)
+    if problem:
+        yield problem, None
+        return
+    yield "", f"{rollout}\0{entrypoint}"
+
+
+def _parsed_config(
+    root: Path, rel: str, kind: str
+) -> Generator[tuple[str, str | None], None, tuple[dict[str, Any], dict[str, Any]] | None]:
+    """The config and its ``[experiment]``, or None after yielding why osmosis would refuse it
+    before looking at the rollout: unreadable, off the schema, bad names, or placeholders
+    still in place (silently for ``default.toml``, which is a template for the others)."""
     _folder, label, tables = KINDS[kind]
-    path = root / rel
     try:
-        raw = _read_toml(path)
+        raw = _read_toml(root / rel)
         issues, experiment, env, secrets = _schema(raw, label, tables, kind)
     except ConfigError as exc:
         yield str(exc), None
-        return
+        return None
     if issues:
         for key, message in issues:
             yield f"Invalid {label} config: {key}: {message}", None
-        return
+        return None
     try:
         _names(env, secrets)
     except ConfigError as exc:
         yield str(exc), None
-        return
+        return None
     placeholders = [k for k in REQUIRED_EXPERIMENT if PLACEHOLDER in str(experiment.get(k))]
     if placeholders:
         if Path(rel).name != "default.toml":
@@ -158,24 +178,22 @@ def check_submit_config(root: Path, rel: str, kind: str) -> Iterator[tuple[str, 
                     f"experiment.{key} still holds a placeholder ({experiment[key]}): replace it",
                     None,
                 )
-        return
-    if kind == "eval":
-        for message in _eval_run_numbers(raw.get("evaluation") or {}):
-            yield message, None
-    rollout, entrypoint = str(experiment["rollout"]), str(experiment["entrypoint"])
+        return None
+    return raw, experiment
+
+
+def _rollout_target_problem(root: Path, rollout: str, entrypoint: str, kind: str) -> str:
+    """Why the rollout folder and entrypoint a config names cannot be run, or ``""``."""
     problem = rollout_path_problem(
         root, rollout, entrypoint, "Evaluation" if kind == "eval" else "Training"
     )
     if problem:
-        yield problem, None
-        return
+        return problem
     if not (root / "rollouts" / rollout).is_dir():
-        yield f"rollout {rollout!r} not found: rollouts/{rollout}/ does not exist", None
-        return
+        return f"rollout {rollout!r} not found: rollouts/{rollout}/ does not exist"
     if not (root / "rollouts" / rollout / entrypoint).is_file():
-        yield f"entrypoint not found: rollouts/{rollout}/{entrypoint}", None
-        return
-    yield "", f"{rollout}\0{entrypoint}"
+        return f"entrypoint not found: rollouts/{rollout}/{entrypoint}"
+    return ""
 
 
 def _schema(
@@ -433,24 +451,12 @@ def _str_list(
 
 
 def _benchmark_issues(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every schema problem of a benchmark config, in the order osmosis reports them."""
     issues: list[tuple[str, str]] = [
         (k, "Unrecognized key") for k in raw if k not in _BENCHMARK_TABLES
     ]
-    experiment = raw["experiment"]
-    _strict(experiment, "experiment", {"benchmark"}, issues)
-    if "benchmark" not in experiment:
-        issues.append(("experiment.benchmark", "is invalid: Field required"))
-    elif not isinstance(experiment["benchmark"], str):
-        issues.append(
-            ("experiment.benchmark", f"must be a string, got {experiment['benchmark']!r}")
-        )
-    tasks = raw.get("tasks", {})
-    if _strict(tasks, "tasks", {"categories", "task_names", "task_set"}, issues):
-        for key in ("categories", "task_names"):
-            if key in tasks:
-                _str_list(tasks[key], f"tasks.{key}", issues, nonblank=True)
-        if "task_set" in tasks and tasks["task_set"] != "parity":
-            issues.append(("tasks.task_set", "is invalid: Input should be 'parity'"))
+    _benchmark_experiment_issues(raw["experiment"], issues)
+    _tasks_issues(raw.get("tasks", {}), issues)
     agents = raw["agents"]
     if not 1 <= len(agents) <= 8:
         issues.append(("agents", "is invalid: between 1 and 8 [[agents]] are allowed"))
@@ -465,16 +471,39 @@ def _benchmark_issues(raw: dict[str, Any]) -> list[tuple[str, str]]:
         value = raw.get(table, {})
         if _strict(value, table, {"required"}, issues) and "required" in value:
             _str_list(value["required"], f"{table}.required", issues, max_len=16)
-    env = raw.get("env", {})
+    _env_issues(raw.get("env", {}), "env", issues)
+    return issues
+
+
+def _benchmark_experiment_issues(experiment: Any, issues: list[tuple[str, str]]) -> None:
+    _strict(experiment, "experiment", {"benchmark"}, issues)
+    if "benchmark" not in experiment:
+        issues.append(("experiment.benchmark", "is invalid: Field required"))
+    elif not isinstance(experiment["benchmark"], str):
+        issues.append(
+            ("experiment.benchmark", f"must be a string, got {experiment['benchmark']!r}")
+        )
+
+
+def _tasks_issues(tasks: Any, issues: list[tuple[str, str]]) -> None:
+    if _strict(tasks, "tasks", {"categories", "task_names", "task_set"}, issues):
+        for key in ("categories", "task_names"):
+            if key in tasks:
+                _str_list(tasks[key], f"tasks.{key}", issues, nonblank=True)
+        if "task_set" in tasks and tasks["task_set"] != "parity":
+            issues.append(("tasks.task_set", "is invalid: Input should be 'parity'"))
+
+
+def _env_issues(env: Any, key: str, issues: list[tuple[str, str]]) -> None:
+    """An ``[env]`` table (the config's or an agent's): a table of strings."""
     if isinstance(env, dict):
         issues += [
-            (f"env.{k}", f"must be a string, got {v!r}")
+            (f"{key}.{k}", f"must be a string, got {v!r}")
             for k, v in env.items()
             if not isinstance(v, str)
         ]
     else:
-        issues.append(("env", f"must be a table, got {env!r}"))
-    return issues
+        issues.append((key, f"must be a table, got {env!r}"))
 
 
 def _agent_issues(agent: Any, prefix: str, issues: list[tuple[str, str]]) -> None:
@@ -483,30 +512,26 @@ def _agent_issues(agent: Any, prefix: str, issues: list[tuple[str, str]]) -> Non
     for key in ("harness", "harness_api_key_secret"):
         if agent.get(key) is not None and not isinstance(agent[key], str):
             issues.append((f"{prefix}.{key}", f"must be a string, got {agent[key]!r}"))
-    env = agent.get("env", {})
-    if not isinstance(env, dict):
-        issues.append((f"{prefix}.env", f"must be a table, got {env!r}"))
-    else:
-        issues += [
-            (f"{prefix}.env.{k}", f"must be a string, got {v!r}")
-            for k, v in env.items()
-            if not isinstance(v, str)
-        ]
+    _env_issues(agent.get("env", {}), f"{prefix}.env", issues)
     if "model" not in agent:
         issues.append((f"{prefix}.model", "is invalid: Field required"))
         return
-    model = agent["model"]
+    _model_issues(agent["model"], f"{prefix}.model", issues)
+
+
+def _model_issues(model: Any, prefix: str, issues: list[tuple[str, str]]) -> None:
+    """An agent's ``model`` table: its ``type`` decides which fields it needs and allows."""
     if not isinstance(model, dict):
-        issues.append((f"{prefix}.model", f"must be a table, got {model!r}"))
+        issues.append((prefix, f"must be a table, got {model!r}"))
         return
     kind = model.get("type")
     if kind not in _MODEL_FIELDS:
         issues.append(
-            (f"{prefix}.model.type", "is invalid: must be one of 'provider', 'endpoint', 'hosted'")
+            (f"{prefix}.type", "is invalid: must be one of 'provider', 'endpoint', 'hosted'")
         )
         return
     required, optional = _MODEL_FIELDS[kind]
-    where = f"{prefix}.model.{kind}"
+    where = f"{prefix}.{kind}"
     _strict(model, where, required | optional | {"type"}, issues)
     for key in sorted(required):
         if key not in model:
@@ -514,18 +539,19 @@ def _agent_issues(agent: Any, prefix: str, issues: list[tuple[str, str]]) -> Non
         elif not isinstance(model[key], str):
             issues.append((f"{where}.{key}", f"must be a string, got {model[key]!r}"))
     headers = model.get("extra_headers")
-    if headers is not None:
-        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-            issues.append((f"{where}.extra_headers", "must be a table of strings"))
-        elif any(str(name).casefold() == "authorization" for name in headers):
-            issues.append(
-                (
-                    f"{where}.extra_headers",
-                    "is invalid: Value error, extra_headers "
-                    "must not include an Authorization header; use api_key_secret for "
-                    "endpoint authentication",
-                )
+    if headers is None:
+        return
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        issues.append((f"{where}.extra_headers", "must be a table of strings"))
+    elif any(str(name).casefold() == "authorization" for name in headers):
+        issues.append(
+            (
+                f"{where}.extra_headers",
+                "is invalid: Value error, extra_headers "
+                "must not include an Authorization header; use api_key_secret for "
+                "endpoint authentication",
             )
+        )
 
 
 def _benchmark_names(raw: dict[str, Any]) -> None:
@@ -562,27 +588,42 @@ def _benchmark_names(raw: dict[str, Any]) -> None:
 def _agent_secret_rules(
     index: int, agent: dict[str, Any], env: dict[str, Any], judge: str | None, verifier: list[str]
 ) -> None:
+    """osmosis' rules for the names one agent's secrets reach the runner under: none may also
+    be set in env (the agent's or the config's). Raises the first broken rule, as osmosis."""
     effective = {**env, **agent.get("env", {})}
     model, harness = agent["model"], agent.get("harness") or ""
     if model["type"] in ("provider", "endpoint"):
-        secret = model["api_key_secret"]
-        if secret in _RESERVED_MODEL_SECRETS:
-            raise ConfigError(
-                f"Agent {index}'s api_key_secret '{secret}' uses a name reserved "
-                "by the benchmark runner"
-            )
-        if secret in effective:
-            raise ConfigError(
-                f"'{secret}' appears in env and as agent {index}'s api_key_secret:"
-                " the platform injects the secret under that name"
-            )
+        _model_secret_rules(index, model["api_key_secret"], effective)
     if judge and judge in effective:
         raise ConfigError(f"'{judge}' appears in env and as judge_api_key_secret")
     for secret in verifier:
         if secret in effective:
             raise ConfigError(f"'{secret}' appears in env and in [verifier].required")
+    _harness_secret_rules(index, harness, agent.get("harness_api_key_secret"), effective)
+    if harness == "mini-swe-agent" and model["type"] != "hosted" and "MSWEA_API_KEY" in effective:
+        raise ConfigError(
+            f"'MSWEA_API_KEY' appears in env but the platform injects agent "
+            f"{index}'s model key under that name for mini-swe-agent"
+        )
+
+
+def _model_secret_rules(index: int, secret: Any, effective: dict[str, Any]) -> None:
+    if secret in _RESERVED_MODEL_SECRETS:
+        raise ConfigError(
+            f"Agent {index}'s api_key_secret '{secret}' uses a name reserved "
+            "by the benchmark runner"
+        )
+    if secret in effective:
+        raise ConfigError(
+            f"'{secret}' appears in env and as agent {index}'s api_key_secret:"
+            " the platform injects the secret under that name"
+        )
+
+
+def _harness_secret_rules(index: int, harness: str, given: Any, effective: dict[str, Any]) -> None:
+    """A harness that reads its own key variable needs ``harness_api_key_secret`` naming exactly
+    that variable; any other harness must not set it."""
     required = _HARNESS_KEYS.get(harness)
-    given = agent.get("harness_api_key_secret")
     if required and required in effective:
         raise ConfigError(
             f"'{required}' appears in env but is managed by agent {index}'s {harness} harness"
@@ -599,8 +640,3 @@ def _agent_secret_rules(
         )
     if not required and given is not None:
         raise ConfigError(f"Agent {index}'s harness does not use harness_api_key_secret; remove it")
-    if harness == "mini-swe-agent" and model["type"] != "hosted" and "MSWEA_API_KEY" in effective:
-        raise ConfigError(
-            f"'MSWEA_API_KEY' appears in env but the platform injects agent "
-            f"{index}'s model key under that name for mini-swe-agent"
-        )

@@ -246,34 +246,47 @@ def parse_set_options(items: list[str], questionnaire: Questionnaire | None) -> 
 
 
 def _typed(raw: str, question: Question | None) -> Any:
+    """A ``--set`` text typed as its question's answer would be. Text that does not parse stays
+    text: :func:`validate_answers` then reports it with the question's name."""
     if question is None:
         return raw
     if question.multiselect:
-        if raw.strip().startswith("["):
-            try:
-                loaded = load_yaml(raw)
-            except yaml.YAMLError:
-                return raw  # reported by validate_answers ("must be a list of choices")
-            return loaded if isinstance(loaded, list) else [loaded]
-        return [part.strip() for part in raw.split(",") if part.strip()]
-    kind = question.type
+        return _typed_list(raw)
+    parse = _SET_PARSERS.get(question.type)
+    if parse is None:
+        return raw
     try:
-        if kind == "bool":
-            lowered = raw.strip().lower()
-            if lowered in _TRUE | _FALSE:
-                return lowered in _TRUE
-            return raw
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "json":
-            return json.loads(raw)
-        if kind == "yaml":
-            return load_yaml(raw)
+        return parse(raw)
     except (ValueError, yaml.YAMLError, RecursionError):
-        return raw  # reported by validate_answers with the question's name
-    return raw
+        return raw
+
+
+def _typed_list(raw: str) -> Any:
+    """A multiselect ``--set``: a YAML list (``[a, b]``) or comma-separated choices."""
+    if not raw.strip().startswith("["):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        loaded = load_yaml(raw)
+    except yaml.YAMLError:
+        return raw  # reported by validate_answers ("must be a list of choices")
+    return loaded if isinstance(loaded, list) else [loaded]
+
+
+def _set_bool(raw: str) -> bool | str:
+    """Copier's ``--data`` spellings of true and false; anything else stays text."""
+    lowered = raw.strip().lower()
+    return lowered in _TRUE if lowered in _TRUE | _FALSE else raw
+
+
+#: How a ``--set`` text becomes a typed answer, per question type (``str`` and ``path`` stay
+#: text). A parser raises ValueError or YAMLError on text it cannot read.
+_SET_PARSERS: dict[str, Callable[[str], Any]] = {
+    "bool": _set_bool,
+    "int": int,
+    "float": float,
+    "json": json.loads,
+    "yaml": load_yaml,
+}
 
 
 #: ``--data-file`` limits: an answers file is a few kilobytes; anything else was picked by
@@ -619,19 +632,17 @@ def _cast(question: Question, value: Any) -> Any:
     if value is None and kind not in {"json", "yaml"}:
         raise CastError(_TYPE_PROBLEM.get(kind, "has the wrong type"))
     try:
-        if kind == "bool":
-            return _to_bool(value)
-        if kind == "str":
-            return _to_str(value)
-        if kind in {"int", "float"}:
-            return (int if kind == "int" else float)(value)
-        if kind == "path":
-            return str(value)
-        if not isinstance(value, str):
-            return value  # json/yaml: already data
-        return json.loads(value) if kind == "json" else load_yaml(value, yaml.SafeLoader)
+        return _CASTS[kind](value)
     except (TypeError, AttributeError, ValueError, yaml.YAMLError, RecursionError) as exc:
         raise CastError(_TYPE_PROBLEM[kind]) from exc
+
+
+def _to_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value  # else already data
+
+
+def _to_yaml(value: Any) -> Any:
+    return load_yaml(value, yaml.SafeLoader) if isinstance(value, str) else value
 
 
 _TYPE_PROBLEM = {
@@ -669,6 +680,19 @@ def _to_str(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return value.decode()
     raise ValueError("not text")
+
+
+#: Copier's cast for each question type in :data:`TYPES`; each raises on a value of the wrong
+#: type (TypeError, ValueError, ...), which :func:`_cast` turns into the type's problem text.
+_CASTS: dict[str, Callable[[Any], Any]] = {
+    "bool": _to_bool,
+    "str": _to_str,
+    "int": int,
+    "float": float,
+    "path": str,
+    "json": _to_json,
+    "yaml": _to_yaml,
+}
 
 
 def _context(

@@ -98,13 +98,9 @@ def _skill(ctx: CheckContext, skill: Path) -> Iterator[Problem]:
 
 def _front_matter(raw: bytes) -> tuple[dict[str, Any], str, str]:
     """``(metadata, body, problem)``; ``problem`` is empty when the front matter parses."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return {}, "", "starts with a byte-order mark; save it as UTF-8 without BOM"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return {}, "", "is not UTF-8 text"
-    text = text.replace("\r\n", "\n")
+    text, problem = _decoded(raw)
+    if problem:
+        return {}, "", problem
     if not text.startswith("---\n"):
         return {}, "", "must start with a '---' line opening the YAML front matter"
     end = text.find("\n---\n", 3)
@@ -112,21 +108,38 @@ def _front_matter(raw: bytes) -> tuple[dict[str, Any], str, str]:
         end = len(text) - 4
     if end == -1:
         return {}, "", "front matter is not closed by a '---' line"
+    meta, problem = _yaml_mapping(text[4 : end + 1])
+    return (meta, text[end + 5 :], "") if not problem else ({}, "", problem)
+
+
+def _decoded(raw: bytes) -> tuple[str, str]:
+    """``(text with \\n line ends, problem)``: a SKILL.md must be UTF-8 without a BOM."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "", "starts with a byte-order mark; save it as UTF-8 without BOM"
+    try:
+        return raw.decode("utf-8").replace("\r\n", "\n"), ""
+    except UnicodeDecodeError:
+        return "", "is not UTF-8 text"
+
+
+def _yaml_mapping(text: str) -> tuple[dict[str, Any], str]:
+    """``(mapping, problem)`` of the front matter's YAML."""
     import yaml
 
     from osmosis_workspace.engine.yamlload import load_yaml  # libyaml, with safe_load's own errors
 
     try:
-        meta = load_yaml(text[4 : end + 1])
+        meta = load_yaml(text)
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())
-        return {}, "", f"front matter is not valid YAML ({detail}); quote values containing ': '"
+        return {}, f"front matter is not valid YAML ({detail}); quote values containing ': '"
     if not isinstance(meta, dict):
-        return {}, "", "front matter must be a YAML mapping (name: ..., description: ...)"
-    return meta, text[end + 5 :], ""
+        return {}, "front matter must be a YAML mapping (name: ..., description: ...)"
+    return meta, ""
 
 
 def _metadata(rel: str, folder: str, meta: dict[str, Any]) -> Iterator[Problem]:
+    """The front matter against the Agent Skills spec, one key at a time."""
     extra = sorted(str(k) for k in meta if k not in SPEC_KEYS)
     if extra:
         yield Problem(
@@ -135,61 +148,65 @@ def _metadata(rel: str, folder: str, meta: dict[str, Any]) -> Iterator[Problem]:
             f"{', '.join(extra)} (allowed: {', '.join(sorted(SPEC_KEYS))})",
             "skills",
         )
-    name = meta.get("name")
+    for problem in [
+        *_name_problems(meta.get("name"), folder),
+        *_description_problems(meta.get("description")),
+        *_optional_key_problems(meta),
+    ]:
+        yield Problem(rel, problem, "skills")
+
+
+def _name_problems(name: Any, folder: str) -> list[str]:
     if not isinstance(name, str) or not name:
-        yield Problem(rel, "front matter needs a 'name' (the folder name)", "skills")
-    else:
-        if len(name) > MAX_NAME or not NAME_RE.match(name):
-            yield Problem(
-                rel,
-                f"name {name!r} must be 1-{MAX_NAME} lowercase letters, digits "
-                "and single hyphens, not starting or ending with '-'",
-                "skills",
-            )
-        if name != folder:
-            yield Problem(rel, f"name {name!r} differs from its folder {folder!r}", "skills")
-        if "anthropic" in name or "claude" in name:
-            yield Problem(
-                rel, f"name {name!r} contains a reserved word (anthropic, claude)", "skills"
-            )
-    description = meta.get("description")
-    if not isinstance(description, str) or not description.strip():
-        yield Problem(
-            rel,
-            "front matter needs a non-empty 'description' (what the skill does and when to use it)",
-            "skills",
+        return ["front matter needs a 'name' (the folder name)"]
+    problems = []
+    if len(name) > MAX_NAME or not NAME_RE.match(name):
+        problems.append(
+            f"name {name!r} must be 1-{MAX_NAME} lowercase letters, digits "
+            "and single hyphens, not starting or ending with '-'"
         )
-    else:
-        if len(description) > MAX_DESCRIPTION:
-            yield Problem(
-                rel,
-                f"description is {len(description)} characters; the limit is {MAX_DESCRIPTION}",
-                "skills",
-            )
-        if "<" in description or ">" in description:
-            yield Problem(
-                rel, "description contains '<' or '>', which skill uploads reject", "skills"
-            )
+    if name != folder:
+        problems.append(f"name {name!r} differs from its folder {folder!r}")
+    if "anthropic" in name or "claude" in name:
+        problems.append(f"name {name!r} contains a reserved word (anthropic, claude)")
+    return problems
+
+
+def _description_problems(description: Any) -> list[str]:
+    if not isinstance(description, str) or not description.strip():
+        return [
+            "front matter needs a non-empty 'description' (what the skill does and when to use it)"
+        ]
+    problems = []
+    if len(description) > MAX_DESCRIPTION:
+        problems.append(
+            f"description is {len(description)} characters; the limit is {MAX_DESCRIPTION}"
+        )
+    if "<" in description or ">" in description:
+        problems.append("description contains '<' or '>', which skill uploads reject")
+    return problems
+
+
+def _optional_key_problems(meta: dict[str, Any]) -> list[str]:
+    """``compatibility``, ``metadata`` and ``allowed-tools``, when present."""
+    problems = []
     compatibility = meta.get("compatibility")
     if compatibility is not None and (
         not isinstance(compatibility, str)
         or not compatibility
         or len(compatibility) > MAX_COMPATIBILITY
     ):
-        yield Problem(
-            rel, f"compatibility must be text of 1-{MAX_COMPATIBILITY} characters", "skills"
-        )
+        problems.append(f"compatibility must be text of 1-{MAX_COMPATIBILITY} characters")
     metadata = meta.get("metadata")
     if metadata is not None and (
         not isinstance(metadata, dict)
         or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
     ):
-        yield Problem(
-            rel, 'metadata must map strings to strings (quote numbers: version: "1.0")', "skills"
-        )
+        problems.append('metadata must map strings to strings (quote numbers: version: "1.0")')
     tools = meta.get("allowed-tools")
     if tools is not None and not isinstance(tools, str):
-        yield Problem(rel, "allowed-tools must be one space-separated string", "skills")
+        problems.append("allowed-tools must be one space-separated string")
+    return problems
 
 
 def _links(ctx: CheckContext, skill: Path, rel: str, body: str, raw: bytes) -> Iterator[Problem]:
@@ -278,25 +295,16 @@ def _link_target(path: str) -> str:
 
 
 def _claude_view(ctx: CheckContext, names: list[str]) -> Iterator[Problem]:
+    """``.claude/skills`` shows Claude Code the same skills: one relative link to the skills
+    folder, or a folder holding one relative link per skill (never copies, which drift)."""
     view = ctx.root / CLAUDE_SKILLS
     target = (ctx.root / SKILLS).resolve()
     if not ctx.fast:
         yield from _committed_as_file(ctx)
     if view.is_symlink():
-        if os.path.isabs(os.readlink(view)):
-            yield Problem(
-                CLAUDE_SKILLS,
-                f"is an absolute link ({os.readlink(view)}), which "
-                "breaks in every other clone: run `rm .claude/skills && "
-                f"ln -s ../{SKILLS} .claude/skills`",
-                "skills",
-            )
-        elif not view.exists():
-            yield Problem(CLAUDE_SKILLS, f"dangling link to {os.readlink(view)}", "skills")
-        elif view.resolve() != target:
-            yield Problem(
-                CLAUDE_SKILLS, f"links to {os.readlink(view)}, not to ../{SKILLS}", "skills"
-            )
+        fix = f"run `rm .claude/skills && ln -s ../{SKILLS} .claude/skills`"
+        if problem := _link_problem(view, target, fix, f"../{SKILLS}"):
+            yield Problem(CLAUDE_SKILLS, problem, "skills")
         return
     if view.is_file():
         yield Problem(CLAUDE_SKILLS, f"is a text file, not a link: {SYMLINK_FIX}", "skills")
@@ -311,28 +319,8 @@ def _claude_view(ctx: CheckContext, names: list[str]) -> Iterator[Problem]:
         return
     for entry in sorted(view.iterdir()):
         rel = ctx.rel(entry)
-        if entry.is_symlink():
-            if os.path.isabs(os.readlink(entry)):
-                yield Problem(
-                    rel,
-                    f"is an absolute link ({os.readlink(entry)}), which breaks in "
-                    f"every other clone: link it to {_link_target(rel)}",
-                    "skills",
-                )
-            elif not entry.exists():
-                yield Problem(rel, f"dangling link to {os.readlink(entry)}", "skills")
-            elif entry.resolve() != (target / entry.name).resolve():
-                yield Problem(
-                    rel,
-                    f"links to {os.readlink(entry)}, not to its skill in {SKILLS}/{entry.name}",
-                    "skills",
-                )
-        elif entry.is_file():
-            yield Problem(rel, f"is a text file, not a link: {SYMLINK_FIX}", "skills")
-        elif entry.is_dir():
-            yield Problem(
-                rel, f"is a copy, not a link to {SKILLS}/{entry.name}: copies drift", "skills"
-            )
+        if problem := _entry_problem(rel, entry, target):
+            yield Problem(rel, problem, "skills")
     visible = {e.name for e in view.iterdir()}
     for name in names:
         if name not in visible:
@@ -341,3 +329,33 @@ def _claude_view(ctx: CheckContext, names: list[str]) -> Iterator[Problem]:
                 f"missing: skill {name!r} is not linked for Claude Code",
                 "skills",
             )
+
+
+def _entry_problem(rel: str, entry: Path, skills: Path) -> str:
+    """What is wrong with one entry of a ``.claude/skills`` folder, or ``""``."""
+    if entry.is_symlink():
+        return _link_problem(
+            entry,
+            (skills / entry.name).resolve(),
+            f"link it to {_link_target(rel)}",
+            f"its skill in {SKILLS}/{entry.name}",
+        )
+    if entry.is_file():
+        return f"is a text file, not a link: {SYMLINK_FIX}"
+    if entry.is_dir():
+        return f"is a copy, not a link to {SKILLS}/{entry.name}: copies drift"
+    return ""
+
+
+def _link_problem(link: Path, target: Path, fix: str, expected: str) -> str:
+    """Why ``link`` does not reach ``target`` in every clone (``fix`` says how to relink an
+    absolute one, ``expected`` names the target), or ``""``."""
+    if os.path.isabs(os.readlink(link)):
+        return (
+            f"is an absolute link ({os.readlink(link)}), which breaks in every other clone: {fix}"
+        )
+    if not link.exists():
+        return f"dangling link to {os.readlink(link)}"
+    if link.resolve() != target:
+        return f"links to {os.readlink(link)}, not to {expected}"
+    return ""

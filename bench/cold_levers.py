@@ -24,12 +24,12 @@ t0 = time.perf_counter()
 if sys.argv[1] == "1":
     from osmosis_workspace import perf
     perf.enable()
-from osmosis_workspace import create_workspace, update_workspace
+from osmosis_workspace import CreateOptions, UpdateOptions, create_workspace, update_workspace
 if sys.argv[2] == "new":
-    create_workspace(sys.argv[4], {"workspace_name": "bench-ws"}, template=sys.argv[3],
-                     ref="v1.0.0")
+    create_workspace(sys.argv[4], {"workspace_name": "bench-ws"},
+                     CreateOptions(template=sys.argv[3], ref="v1.0.0"))
 else:
-    update_workspace(sys.argv[4], ref="v1.1.0")
+    update_workspace(sys.argv[4], UpdateOptions(ref="v1.1.0"))
 print(time.perf_counter() - t0)
 """
 

@@ -23,7 +23,7 @@ def main() -> None:
     ap.add_argument("--levers", action="store_true")
     ap.add_argument("--n", type=int, default=3)
     args = ap.parse_args()
-    from osmosis_workspace import create_workspace, perf
+    from osmosis_workspace import CreateOptions, create_workspace, perf
 
     perf.enable() if args.levers else perf.warm_up()
     out = Path(tempfile.mkdtemp(prefix="osmosis-profile-"))
@@ -31,7 +31,7 @@ def main() -> None:
     def one(i: int) -> float:
         t0 = time.perf_counter()
         create_workspace(out / f"ws{i}", {"workspace_name": "bench-ws"},
-                         template=args.template, ref="v1.0.0")
+                         CreateOptions(template=args.template, ref="v1.0.0"))
         return time.perf_counter() - t0
 
     one(0)  # warm-up

@@ -164,18 +164,19 @@ def _worker_run(job: dict) -> dict:
     """One worker: import, optional levers, warm-up create(s), then timed creates."""
     import resource
 
-    from osmosis_workspace import create_workspace, perf
+    from osmosis_workspace import CreateOptions, create_workspace, perf
 
     active = perf.enable() if job["levers"] else {}
     out = Path(job["out"])
     for i in range(job["warmup"]):
-        create_workspace(out / f"warm-{i}", job["answers"], template=job["template"],
-                         ref="v1.0.0")
+        create_workspace(out / f"warm-{i}", job["answers"], CreateOptions(template=job["template"],
+                         ref="v1.0.0"))
     lat = []
     start = time.time()
     for i in range(job["n"]):
         t0 = time.perf_counter()
-        create_workspace(out / f"ws-{i}", job["answers"], template=job["template"], ref="v1.0.0")
+        create_workspace(out / f"ws-{i}", job["answers"],
+                         CreateOptions(template=job["template"], ref="v1.0.0"))
         lat.append(time.perf_counter() - t0)
     end = time.time()
     return {"lat": lat, "start": start, "end": end, "sample": str(out / "ws-0"),
@@ -213,17 +214,22 @@ def merge_backend(parts: list[dict]) -> dict:
 def build_scaled(tmp: Path, tpl: Path, counts: list[int]) -> dict[int, Path]:
     """Workspaces with N rollouts: the starter plus N-1 added with ``add_rollout`` (committed),
     exactly as users grow a workspace."""
-    from osmosis_workspace import create_workspace, perf
-    from osmosis_workspace.operations import add_rollout
+    from osmosis_workspace import (
+        AddRolloutOptions,
+        CreateOptions,
+        add_rollout,
+        create_workspace,
+        perf,
+    )
 
     perf.enable()  # fixture building only; byte-identity of the levers is checked elsewhere
     answers = {"workspace_name": NAME, "include_examples": False}
     out = {}
     for n in counts:
         ws = tmp / f"scaled-{n}" / NAME
-        create_workspace(ws, answers, template=str(tpl), ref="v1.0.0")
+        create_workspace(ws, answers, CreateOptions(template=str(tpl), ref="v1.0.0"))
         for i in range(1, n):
-            add_rollout(ws, f"extra-{i}", {"dataset_name": NAME}, commit=True)
+            add_rollout(ws, f"extra-{i}", {"dataset_name": NAME}, AddRolloutOptions(commit=True))
         out[n] = ws
     perf.disable()
     return out

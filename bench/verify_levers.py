@@ -43,7 +43,7 @@ def answer_sets(full: bool) -> dict[str, dict]:
 def render_all(job: dict) -> dict[str, tuple]:
     from run import git_index, tree_signature
 
-    from osmosis_workspace import create_workspace, perf
+    from osmosis_workspace import CreateOptions, create_workspace, perf
 
     if job["levers"]:
         perf.enable()
@@ -51,7 +51,7 @@ def render_all(job: dict) -> dict[str, tuple]:
     sigs = {}
     for name, answers in job["sets"].items():
         dest = out / name / answers["workspace_name"]
-        create_workspace(dest, answers, template=job["template"], ref="v1.0.0")
+        create_workspace(dest, answers, CreateOptions(template=job["template"], ref="v1.0.0"))
         sigs[name] = (tree_signature(dest), git_index(dest))
     return sigs
 

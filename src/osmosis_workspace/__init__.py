@@ -1,22 +1,61 @@
 """Generate, update and check Osmosis workspace repositories.
 
 The public API lives in :mod:`osmosis_workspace.api` and is re-exported here lazily, so that
-``import osmosis_workspace`` (and ``osmosis-workspace check``) never pays for importing Copier.
+``import osmosis_workspace`` (and ``osmosis-workspace check``) never pays for importing the
+operations, let alone Copier. ``tests/unit/test_api_surface.py`` keeps the two lists equal.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_API_NAMES = {
-    "AddRolloutResult", "AnswerProblem", "ChangeSummary", "CreateResult", "SkillChanges",
-    "UpdateCheck", "UpdateResult", "WorkspaceError", "add_rollout", "check_for_update",
-    "check_workspace", "create_workspace", "update_workspace",
-}
+if TYPE_CHECKING:  # type checkers see the real names; at run time __getattr__ imports them
+    from osmosis_workspace.api import (
+        AddRolloutOptions,
+        AddRolloutResult,
+        AnswerProblem,
+        ChangeSummary,
+        CheckReport,
+        CheckUpdateOptions,
+        CreateOptions,
+        CreateResult,
+        SkillChanges,
+        UpdateCheck,
+        UpdateOptions,
+        UpdateResult,
+        WorkspaceError,
+        add_rollout,
+        check_for_update,
+        check_workspace,
+        create_workspace,
+        update_workspace,
+    )
 
-__all__ = sorted(_API_NAMES | {"__version__"})
+__all__ = [
+    "AddRolloutOptions",
+    "AddRolloutResult",
+    "AnswerProblem",
+    "ChangeSummary",
+    "CheckReport",
+    "CheckUpdateOptions",
+    "CreateOptions",
+    "CreateResult",
+    "SkillChanges",
+    "UpdateCheck",
+    "UpdateOptions",
+    "UpdateResult",
+    "WorkspaceError",
+    "__version__",
+    "add_rollout",
+    "check_for_update",
+    "check_workspace",
+    "create_workspace",
+    "update_workspace",
+]
+
+_API_NAMES = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str) -> Any:

@@ -72,8 +72,9 @@ class WorkspaceError(Exception):
         from osmosis_workspace.engine.redaction import redact, redact_tree
 
         self.message = redact(self.message)
-        self.problems = tuple(AnswerProblem(redact(p.question), redact(p.reason))
-                              for p in self.problems)
+        self.problems = tuple(
+            AnswerProblem(redact(p.question), redact(p.reason)) for p in self.problems
+        )
         self.paths = tuple(redact(p) for p in self.paths)
         self.details = redact_tree(self.details)
         super().__init__(self.message)

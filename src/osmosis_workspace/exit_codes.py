@@ -26,14 +26,20 @@ class ExitCode(IntEnum):
 EXIT_CODE_HELP: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "success (check: no problems; check-update: already up to date)"),
     (ExitCode.ERROR, "the operation failed; the destination or workspace was left as it was"),
-    (ExitCode.USAGE, "bad command line: unknown option, malformed --set, unreadable --data-file "
-                     "(not a regular file, over 1 MiB, not UTF-8, not YAML, nested over 32 "
-                     "levels)"),
+    (
+        ExitCode.USAGE,
+        "bad command line: unknown option, malformed --set, unreadable --data-file "
+        "(not a regular file, over 1 MiB, not UTF-8, not YAML, nested over 32 "
+        "levels)",
+    ),
     (ExitCode.INVALID_ANSWERS, "one or more answers were rejected (each named, with the reason)"),
-    (ExitCode.REFUSED, "a precondition failed: destination not empty, a link, under a file or "
-                       "with a control character in its name, uncommitted changes, not a "
-                       "workspace, template source with credentials (any scheme), recorded "
-                       "template folder missing, downgrade"),
+    (
+        ExitCode.REFUSED,
+        "a precondition failed: destination not empty, a link, under a file or "
+        "with a control character in its name, uncommitted changes, not a "
+        "workspace, template source with credentials (any scheme), recorded "
+        "template folder missing, downgrade",
+    ),
     (ExitCode.PROBLEMS, "check found problems (one line each)"),
     (ExitCode.CONFLICTS, "update applied, but conflicts are left to resolve (listed)"),
     (ExitCode.UPDATE_AVAILABLE, "check-update: a newer template version is available"),

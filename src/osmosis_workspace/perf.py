@@ -14,30 +14,7 @@ the others are off (``osmosis-workspace --version --verbose`` prints it).
 
 from __future__ import annotations
 
-from osmosis_workspace.engine.copier_adapter.levers import (
-    ENV,
-    LEVERS,
-    PINNED,
-    before_operation,
-    current_digest,
-    decide,
-    disable,
-    enable,
-    report,
-    status,
-    warm_up,
-)
+from osmosis_workspace.engine.copier_adapter import levers
+from osmosis_workspace.engine.copier_adapter.levers import *  # noqa: F403  (the one list)
 
-__all__ = [
-    "ENV",
-    "LEVERS",
-    "PINNED",
-    "before_operation",
-    "current_digest",
-    "decide",
-    "disable",
-    "enable",
-    "report",
-    "status",
-    "warm_up",
-]
+__all__ = levers.__all__

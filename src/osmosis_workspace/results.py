@@ -23,7 +23,8 @@ def _jsonable(value: Any) -> Any:
 
 class _Serializable:
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))  # type: ignore[call-overload]
+        data: dict[str, Any] = _jsonable(asdict(self))  # type: ignore[call-overload]
+        return data
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,14 @@ class ChangeSummary(_Serializable):
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.modified or self.deleted or self.skills.added
-                    or self.skills.changed or self.skills.removed)
+        return not (
+            self.added
+            or self.modified
+            or self.deleted
+            or self.skills.added
+            or self.skills.changed
+            or self.skills.removed
+        )
 
 
 @dataclass(frozen=True)
@@ -130,3 +137,15 @@ class AddRolloutResult(_Serializable):
     reused_dataset: str | None = None
     commit: str | None = None
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpdateAllResult(_Serializable):
+    """One :class:`UpdateResult` per answers file (workspace first), applied together."""
+
+    path: Path
+    updates: tuple[tuple[str, UpdateResult], ...]
+
+    @property
+    def conflicts(self) -> tuple[str, ...]:
+        return tuple(sorted({c for _, result in self.updates for c in result.conflicts}))

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from support.helpers import Osmosis, committed_copy
 
-from osmosis_workspace.api import add_rollout
+from osmosis_workspace.api import AddRolloutOptions, add_rollout
 
 pytestmark = [pytest.mark.osmosis, pytest.mark.slow]
 
@@ -166,7 +166,7 @@ def test_workflow_tests_pass_fresh_and_catch_planted_breaks(
     sources += [default_workspace / "rollouts" / name for name in examples]
     if framework == ADDED[1]["agent_framework"]:
         workspace = committed_copy(matrix[combos[0]], tmp_path / "added" / combos[0])
-        add_rollout(workspace, ADDED[0], ADDED[1], commit=True)
+        add_rollout(workspace, ADDED[0], ADDED[1], AddRolloutOptions(commit=True))
         sources.append(workspace / "rollouts" / ADDED[0])
     cases: dict[str, tuple[str, str]] = {}  # copy -> (rollout, plant or "fresh")
     for source in sources:

@@ -29,13 +29,16 @@ from support.workspace_api_helpers import (
 from typer.testing import CliRunner
 
 from osmosis_workspace.api import (
+    AddRolloutOptions,
+    CreateOptions,
+    UpdateOptions,
     WorkspaceError,
     add_rollout,
     check_workspace,
     create_workspace,
     update_workspace,
 )
-from osmosis_workspace.cli.commands import typer_app
+from osmosis_workspace.cli.app import typer_app
 
 V3 = "v3.0.0"
 V3_LINE = "Rollout notes added in template v3."
@@ -70,10 +73,10 @@ def base(tmp_path_factory: pytest.TempPathFactory, repo_v3: TemplateRepo) -> dic
     """A v2 workspace (committed), then the same with the second rollout added and committed."""
     dest = tmp_path_factory.mktemp("add-rollout-ws") / STARTER
     create_workspace(dest, {"workspace_name": STARTER, "include_examples": False},
-                     template=repo_v3.location, ref=V2)
+                     CreateOptions(template=repo_v3.location, ref=V2))
     before = tree_bytes(dest)
     head_before = git("rev-parse", "HEAD", cwd=dest).stdout.strip()
-    result = add_rollout(dest, SECOND, SECOND_ANSWERS, commit=True)
+    result = add_rollout(dest, SECOND, SECOND_ANSWERS, AddRolloutOptions(commit=True))
     return {"path": dest, "before": before, "head_before": head_before, "result": result}
 
 
@@ -231,17 +234,17 @@ def test_update_rollout_equals_a_fresh_add_at_the_new_version(
     ws: Path, tmp_path: Path, repo_v3: TemplateRepo
 ) -> None:
     """Golden test: the rollout updated to v3 equals the same rollout added at v3."""
-    workspace_update = update_workspace(ws, ref=V3)
+    workspace_update = update_workspace(ws, UpdateOptions(ref=V3))
     assert [n for n in workspace_update.notes if f"--rollout {SECOND}" in n]
     assert not any(second_rollout_paths(p) for p in workspace_update.changes.modified)
     commit(ws, "workspace to v3")
-    result = update_workspace(ws, ref=V3, rollout=SECOND)
+    result = update_workspace(ws, UpdateOptions(ref=V3, rollout=SECOND))
     assert result.ok and result.to_version == V3
     assert set(result.changes.modified) == {f"rollouts/{SECOND}/README.md", SECOND_ANSWERS_FILE}
 
     fresh = tmp_path / "fresh" / STARTER
     create_workspace(fresh, {"workspace_name": STARTER, "include_examples": False},
-                     template=repo_v3.location, ref=V3)
+                     CreateOptions(template=repo_v3.location, ref=V3))
     add_rollout(fresh, SECOND, SECOND_ANSWERS)
     updated, expected = tree_bytes(ws), tree_bytes(fresh)
     owned = sorted(rel for rel in expected if second_rollout_paths(rel))
@@ -251,7 +254,7 @@ def test_update_rollout_equals_a_fresh_add_at_the_new_version(
 
 def test_update_of_an_unknown_rollout_is_refused(ws: Path) -> None:
     with pytest.raises(WorkspaceError) as raised:
-        update_workspace(ws, rollout="nope")
+        update_workspace(ws, UpdateOptions(rollout="nope"))
     assert raised.value.code == "not_updatable"
     assert SECOND in raised.value.message
 
@@ -304,7 +307,7 @@ def test_commit_refuses_to_sweep_in_uncommitted_pyproject_edits(ws: Path) -> Non
     pyproject.write_text(pyproject.read_text(encoding="utf-8") + "# mine\n", encoding="utf-8")
     before = tree_bytes(ws)
     with pytest.raises(WorkspaceError) as raised:
-        add_rollout(ws, "third", commit=True)
+        add_rollout(ws, "third", AddRolloutOptions(commit=True))
     assert raised.value.code == "dirty" and raised.value.paths == ("pyproject.toml",)
     assert tree_bytes(ws) == before
     add_rollout(ws, "third")  # without --commit the rollout is added beside the user's edit
@@ -316,7 +319,7 @@ def test_failed_commit_undoes_files_index_and_pyproject(ws: Path) -> None:
     lock.write_text("", encoding="utf-8")
     before = tree_bytes(ws)
     with pytest.raises(WorkspaceError) as raised:
-        add_rollout(ws, "third", commit=True)
+        add_rollout(ws, "third", AddRolloutOptions(commit=True))
     assert raised.value.code == "git_failed"
     assert tree_bytes(ws) == before
     lock.unlink()

@@ -38,7 +38,7 @@ def test_create_returns_paths_answers_and_version(tmp_path: Path, repo: Template
     settings.write_text("defaults:\n  python_version: '3.13'\n  eval_model: x/y\n")
     monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
     dest = tmp_path / "api-task"
-    result = api.create_workspace(dest, ANSWERS, template=repo.location, ref=V1)
+    result = api.create_workspace(dest, ANSWERS, api.CreateOptions(template=repo.location, ref=V1))
     assert result.path == dest and result.version == V1 and result.updatable
     assert result.template == repo.location
     committed = git("ls-files", cwd=dest).stdout.splitlines()
@@ -58,7 +58,7 @@ def test_invalid_answers_name_each_question_and_never_echo_values(tmp_path: Path
         api.create_workspace(tmp_path / "x", {"workspace_name": "", "rollout_name": "default",
                                               "task_description": f"use {secret}",
                                               "include_examples": "maybe"},
-                             template=repo.location)
+                             api.CreateOptions(template=repo.location))
     error = caught.value
     assert error.code == "invalid_answers" and error.exit_code == ExitCode.INVALID_ANSWERS
     assert [p.question for p in error.problems] == [
@@ -86,7 +86,7 @@ def test_error_survives_pickling_for_process_pools() -> None:
 def test_template_urls_with_credentials_are_refused(url: str, tmp_path: Path) -> None:
     assert credential_problem(url)
     with pytest.raises(WorkspaceError) as caught:
-        api.create_workspace(tmp_path / "ws", ANSWERS, template=url)
+        api.create_workspace(tmp_path / "ws", ANSWERS, api.CreateOptions(template=url))
     assert caught.value.code == "unsafe_template"
     assert caught.value.exit_code == ExitCode.REFUSED
     assert url not in str(caught.value)  # the credential is not repeated back
@@ -128,7 +128,8 @@ def test_source_version_rules(tmp_path: Path) -> None:
     dirty = resolve(str(template), "HEAD")
     assert dirty.ref == "HEAD" and not dirty.updatable
 
-    result = api.create_workspace(tmp_path / "wip", {}, template=str(template), ref="HEAD")
+    result = api.create_workspace(tmp_path / "wip", {},
+                                  api.CreateOptions(template=str(template), ref="HEAD"))
     assert (result.path / "README.md").read_text() == "work in progress\n"
     assert result.version is None and not result.updatable
     assert "_commit" not in yaml.safe_load((result.path / ".copier-answers.yml").read_text())

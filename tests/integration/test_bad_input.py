@@ -20,7 +20,7 @@ from support.helpers import committed_copy, git, snapshot_template
 from typer.testing import CliRunner
 
 from osmosis_workspace import api
-from osmosis_workspace.cli.commands import typer_app
+from osmosis_workspace.cli.app import typer_app
 from osmosis_workspace.engine.questions import MAX_NESTING, load_data_file
 from osmosis_workspace.errors import WorkspaceError
 
@@ -143,7 +143,8 @@ def test_malformed_set_is_not_echoed(template: Path) -> None:
 
 def _new_error(dest: Path, template: Path) -> WorkspaceError:
     with pytest.raises(WorkspaceError) as caught:
-        api.create_workspace(dest, {"workspace_name": "dest-test"}, template=str(template))
+        api.create_workspace(dest, {"workspace_name": "dest-test"},
+                             api.CreateOptions(template=str(template)))
     return caught.value
 
 
@@ -205,7 +206,7 @@ def test_names_that_shadow_a_package_are_refused(
         template: Path, tmp_path: Path, field: str, value: str, reason: str) -> None:
     answers = {"workspace_name": "names", field: value}
     with pytest.raises(WorkspaceError) as caught:
-        api.create_workspace(tmp_path / "ws", answers, template=str(template))
+        api.create_workspace(tmp_path / "ws", answers, api.CreateOptions(template=str(template)))
     assert caught.value.exit_code == 3
     problem = next(p for p in caught.value.problems if p.question == field)
     assert problem.reason.startswith(f"{field} {value!r} {reason}")

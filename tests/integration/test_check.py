@@ -328,11 +328,11 @@ def test_symlinks_false_checkout_is_detected_with_the_fix(default_workspace: Pat
 
 def test_answers_are_checked_against_their_template_version(
         tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
-    from osmosis_workspace.api import create_workspace
+    from osmosis_workspace.api import CreateOptions, create_workspace
 
     repo = shared_template_repo(tmp_path_factory)
     path = tmp_path / "ws"
-    create_workspace(path, {"workspace_name": "ws"}, template=repo.location, ref=V1)
+    create_workspace(path, {"workspace_name": "ws"}, CreateOptions(template=repo.location, ref=V1))
     assert check_workspace(path).problems == []
     replace(path, ".copier-answers.yml", "python_version: '3.12'", "python_version: '2.7'")
     replace(path, ".copier-answers.yml", "task_description: ",
@@ -381,7 +381,7 @@ def test_check_help_and_typer_path_agree(default_workspace: Path, tmp_path: Path
     assert helped.returncode == 0 and "--fast" in helped.stdout and "--json" in helped.stdout
     from typer.testing import CliRunner
 
-    from osmosis_workspace.cli.commands import typer_app
+    from osmosis_workspace.cli.app import typer_app
 
     via_typer = CliRunner().invoke(typer_app, ["check", "--json", str(default_workspace)])
     direct = run_entry_point("check", "--json", str(default_workspace), cwd=tmp_path)

@@ -17,7 +17,7 @@ from support.workspace_api_helpers import (
     shared_workspace,
 )
 
-from osmosis_workspace.api import check_for_update
+from osmosis_workspace.api import CheckUpdateOptions, check_for_update
 from osmosis_workspace.exit_codes import ExitCode
 
 
@@ -36,7 +36,7 @@ def test_preview_lists_what_update_would_change_without_touching(v1: Path) -> No
     assert result.preview.changes.skills.removed == ("fixture-retired",)
     assert result.preview.conflicts == ()
     assert (tree_bytes(v1), git("status", "--porcelain", cwd=v1).stdout) == before
-    assert check_for_update(v1, preview=False).preview is None
+    assert check_for_update(v1, CheckUpdateOptions(preview=False)).preview is None
 
 
 def test_cli_exit_codes_and_json(v1: Path, tmp_path_factory: pytest.TempPathFactory,

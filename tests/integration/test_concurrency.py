@@ -17,7 +17,7 @@ import pytest
 from support.helpers import git, tree_bytes
 from support.workspace_api_helpers import V2, TemplateRepo
 
-from osmosis_workspace.api import create_workspace
+from osmosis_workspace.api import CreateOptions, create_workspace
 
 ANSWERS = {"workspace_name": "fleet-task", "task_description": "Sort support tickets.\n"}
 
@@ -31,7 +31,7 @@ def _init_worker(tmp_root: str) -> None:
 
 
 def _create(dest: str, template: str) -> list[str]:
-    result = create_workspace(dest, ANSWERS, template=template, ref=V2)
+    result = create_workspace(dest, ANSWERS, CreateOptions(template=template, ref=V2))
     return list(result.files)
 
 
@@ -39,7 +39,7 @@ def _create(dest: str, template: str) -> list[str]:
 def test_24_workspaces_from_6_processes_match_a_sequential_one(tmp_path: Path,
                                                                repo: TemplateRepo) -> None:
     reference = tmp_path / "sequential" / "fleet-task"
-    create_workspace(reference, ANSWERS, template=repo.location, ref=V2)
+    create_workspace(reference, ANSWERS, CreateOptions(template=repo.location, ref=V2))
     expected = tree_bytes(reference)
     tmp_root = tmp_path / "tmp"
     tmp_root.mkdir()
@@ -68,7 +68,7 @@ def test_threads_in_one_process_are_serialised_and_succeed(tmp_path: Path,
     def work(index: int) -> None:
         try:
             create_workspace(tmp_path / f"thread-{index}" / "fleet-task", ANSWERS,
-                             template=repo.location, ref=V2)
+                             CreateOptions(template=repo.location, ref=V2))
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -153,7 +153,7 @@ def test_racing_updates_end_with_one_success_and_clean_refusals(
 
     template = tiny_template(tmp_path_factory)
     base = tmp_path / "base" / "tiny"
-    create_workspace(base, {}, template=template.location, ref="v1.0.0")
+    create_workspace(base, {}, CreateOptions(template=template.location, ref="v1.0.0"))
     reference = copy_ws(base, tmp_path / "reference" / "tiny")
     from osmosis_workspace.api import update_workspace
 

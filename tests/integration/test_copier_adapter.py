@@ -20,10 +20,10 @@ from support.workspace_api_helpers import TemplateRepo
 from osmosis_workspace import api
 from osmosis_workspace.engine.copier_adapter import CopyOptions, copy, error_for
 from osmosis_workspace.engine.questions import cast_value, validate_answers
+from osmosis_workspace.engine.render import load_rules
 from osmosis_workspace.engine.source import resolve
 from osmosis_workspace.errors import WorkspaceError
 from osmosis_workspace.exit_codes import ExitCode
-from osmosis_workspace.operations.create import load_rules
 
 BAD = {
     "workspace_name": "Bad Name",
@@ -39,7 +39,7 @@ def test_remote_template_reports_every_bad_answer_at_once(
 ) -> None:
     url = f"file://{repo.path}"
     with pytest.raises(WorkspaceError) as caught:
-        api.create_workspace(tmp_path / "parent" / "ws", BAD, template=url)
+        api.create_workspace(tmp_path / "parent" / "ws", BAD, api.CreateOptions(template=url))
     error = caught.value
     assert error.code == "invalid_answers" and error.exit_code == ExitCode.INVALID_ANSWERS
     assert {p.question for p in error.problems} == set(BAD)

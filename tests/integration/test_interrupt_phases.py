@@ -154,9 +154,9 @@ def test_sigkill_at_every_update_phase_then_abort_and_update(
 ) -> None:
     template = tiny_template(tmp_path_factory)
     src = tmp_path / "src" / "tiny"
-    from osmosis_workspace.api import create_workspace
+    from osmosis_workspace.api import CreateOptions, create_workspace
 
-    create_workspace(src, {}, template=template.location, ref=V1)
+    create_workspace(src, {}, CreateOptions(template=template.location, ref=V1))
     jobs = {}
     for phase in UPDATE_PHASES:
         work = tmp_path / phase

@@ -102,7 +102,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def v1_workspace(releases: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace made from v0.1.0 whose user rewrote a line of data/README.md (committed)."""
-    from osmosis_workspace.api import create_workspace
+    from osmosis_workspace.api import CreateOptions, create_workspace
 
     dest = tmp_path_factory.mktemp("v1") / "demo-task"
     # Few files (one skill, no examples): three renders per update stay quick.
@@ -114,8 +114,8 @@ def v1_workspace(releases: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
             "include_examples": False,
             "skills": ["update-workspace"],
         },
-        template=str(releases),
-        ref=V1,
+        CreateOptions(template=str(releases),
+        ref=V1),
     )
     notes = dest / "data" / "README.md"
     notes.write_text(notes.read_text().replace("Line 3 of the data notes.\n", USER_LINE))
@@ -209,10 +209,10 @@ def test_update_does_not_restore_a_file_a_migration_moved(
 ) -> None:
     """The moved file's content (edits included) is carried to its new place: the update must
     not also restore it at the old path as a "user-edited file the new version deleted"."""
-    from osmosis_workspace.api import update_workspace
+    from osmosis_workspace.api import UpdateOptions, update_workspace
 
     workspace = shutil.copytree(v1_workspace, tmp_path / "demo-task", symlinks=True)
-    result = update_workspace(workspace, ref=V3)
+    result = update_workspace(workspace, UpdateOptions(ref=V3))
     assert result.kept == ()
     assert not (workspace / "data" / "README.md").exists(), "a duplicate of the moved file"
     assert not (workspace / "data" / "DATASETS.md").exists()

@@ -24,6 +24,7 @@ from support.workspace_api_helpers import (
 
 from osmosis_workspace.engine.optout import OPTOUT_FILE
 from osmosis_workspace.operations.check_update import check_for_update
+from osmosis_workspace.operations.options import CheckUpdateOptions, UpdateOptions
 from osmosis_workspace.operations.update import update_workspace
 from osmosis_workspace.operations.update_all import update_all
 
@@ -63,7 +64,7 @@ def _assert_kept_and_updated(ws: Path, optout_bytes: bytes) -> None:
 @pytest.mark.slow
 def test_update_keeps_opted_out_paths_byte_identical(opted_out: Path) -> None:
     optout_bytes = (opted_out / OPTOUT_FILE).read_bytes()
-    result = update_workspace(opted_out, ref=V2)
+    result = update_workspace(opted_out, UpdateOptions(ref=V2))
     _assert_kept_and_updated(opted_out, optout_bytes)
     assert "AGENTS.md" not in result.changes.modified
     assert any(OPTOUT_FILE in note and "AGENTS.md" in note for note in result.notes)
@@ -72,7 +73,7 @@ def test_update_keeps_opted_out_paths_byte_identical(opted_out: Path) -> None:
 @pytest.mark.slow
 def test_update_all_and_check_update_honour_the_opt_out(opted_out: Path) -> None:
     optout_bytes = (opted_out / OPTOUT_FILE).read_bytes()
-    check = check_for_update(opted_out, ref=V2)
+    check = check_for_update(opted_out, CheckUpdateOptions(ref=V2))
     assert check.available and check.behind == {".copier-answers.yml": V1}
     assert check.preview is not None
     assert "AGENTS.md" not in check.preview.changes.modified
@@ -107,12 +108,12 @@ def test_without_the_opt_out_the_same_update_changes_agents_md(
 ) -> None:
     """Control: the scenario above really changes AGENTS.md when nothing is opted out."""
     ws = copy_workspace(shared_workspace(tmp_path_factory, repo, V1), tmp_path / "demo-task")
-    update_workspace(ws, ref=V2)
+    update_workspace(ws, UpdateOptions(ref=V2))
     assert AGENTS_V2_SECTION.strip() in (ws / "AGENTS.md").read_text(encoding="utf-8")
     assert (ws / ".agents/skills/fixture-fresh/SKILL.md").is_file()
 
 
 def _ref(ref: str):  # type: ignore[no-untyped-def]
-    from osmosis_workspace.operations.update_all import AllOptions
+    from osmosis_workspace.operations.options import UpdateAllOptions
 
-    return AllOptions(ref=ref)
+    return UpdateAllOptions(ref=ref)

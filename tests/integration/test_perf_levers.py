@@ -30,7 +30,7 @@ from support.workspace_api_helpers import (
 from typer.testing import CliRunner
 
 from osmosis_workspace import perf
-from osmosis_workspace.cli.commands import typer_app
+from osmosis_workspace.cli.app import typer_app
 from osmosis_workspace.engine.copier_adapter import levers
 from osmosis_workspace.engine.questions import (
     _PureTemplateYamlLoader,

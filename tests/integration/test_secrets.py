@@ -20,7 +20,7 @@ from support.helpers import snapshot_template
 from typer.testing import CliRunner
 
 from osmosis_workspace import api
-from osmosis_workspace.cli.commands import typer_app
+from osmosis_workspace.cli.app import typer_app
 from osmosis_workspace.errors import WorkspaceError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,7 +149,8 @@ def _attempt(vector: str, text: str, dest: Path, work: Path, template: Path) -> 
     if vector == "api-answer":
         with pytest.raises(WorkspaceError) as caught:
             api.create_workspace(dest, {"workspace_name": "leak-test",
-                                        "task_description": answer}, template=str(template))
+                                        "task_description": answer},
+                                 api.CreateOptions(template=str(template)))
         return int(caught.value.exit_code), str(caught.value) + json.dumps(
             caught.value.to_dict())
     args = ["new", str(dest), "--defaults", "--json", "--set", "workspace_name=leak-test"]
@@ -188,7 +189,8 @@ def test_refusal_names_the_question_and_the_shape_not_the_value(template: Path) 
     text = SHAPES[5][1]
     with pytest.raises(WorkspaceError) as caught:
         api.create_workspace(Path(tempfile.gettempdir()) / "never", {
-            "workspace_name": "leak-test", "task_description": text}, template=str(template))
+            "workspace_name": "leak-test", "task_description": text},
+            api.CreateOptions(template=str(template)))
     problem = caught.value.problems[0]
     assert problem.question == "task_description"
     assert problem.reason.startswith("task_description contains what looks like an Anthropic "

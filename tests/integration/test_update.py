@@ -31,8 +31,14 @@ from support.workspace_api_helpers import (
 )
 from typer.testing import CliRunner
 
-from osmosis_workspace.api import WorkspaceError, create_workspace, update_workspace
-from osmosis_workspace.cli.commands import typer_app
+from osmosis_workspace.api import (
+    CreateOptions,
+    UpdateOptions,
+    WorkspaceError,
+    create_workspace,
+    update_workspace,
+)
+from osmosis_workspace.cli.app import typer_app
 from osmosis_workspace.exit_codes import ExitCode
 
 
@@ -175,7 +181,7 @@ def test_rej_mode_reports_rej_files(ws: Path) -> None:
     agents = ws / "AGENTS.md"
     agents.write_text(agents.read_text() + "\n## Our section\n")
     commit(ws)
-    result = update_workspace(ws, conflict="rej")
+    result = update_workspace(ws, UpdateOptions(conflict="rej"))
     assert not result.ok
     assert "AGENTS.md.rej" in result.conflicts
 
@@ -223,7 +229,7 @@ def test_updating_to_the_same_version_changes_nothing(tmp_path: Path, v2_workspa
     readme.write_text(readme.read_text() + "\nLocal note.\n")
     commit(path)
     before = state(path)
-    result = update_workspace(path, ref=V2)
+    result = update_workspace(path, UpdateOptions(ref=V2))
     assert result.changes.empty and result.ok and result.kept == ()
     assert state(path) == before
 
@@ -257,7 +263,7 @@ def test_dirty_tree_is_refused_with_the_files_listed(ws: Path) -> None:
 def test_downgrade_and_non_workspaces_are_refused(tmp_path: Path, v2_workspace: Path) -> None:
     path = copy_workspace(v2_workspace, tmp_path / "v2")
     with pytest.raises(WorkspaceError) as caught:
-        update_workspace(path, ref=V1)
+        update_workspace(path, UpdateOptions(ref=V1))
     assert caught.value.code == "downgrade" and caught.value.exit_code == ExitCode.REFUSED
     with pytest.raises(WorkspaceError) as caught:
         update_workspace(tmp_path)
@@ -275,7 +281,7 @@ SELECTION_BUG = ">-\n    {% if 'all' not in skills %}" in (ROOT / "copier.yml").
 def test_skill_selection_does_not_receive_new_skills(tmp_path: Path, repo: TemplateRepo) -> None:
     answers = {**DEFAULT_ANSWERS, "skills": ["update-workspace", "debug-rollouts"]}
     path = tmp_path / "picked"
-    create_workspace(path, answers, template=repo.location, ref=V1)
+    create_workspace(path, answers, CreateOptions(template=repo.location, ref=V1))
     assert sorted(p.name for p in (path / ".agents" / "skills").iterdir()) == [
         "debug-rollouts", "update-workspace"]
     result = update_workspace(path)
@@ -322,7 +328,7 @@ def _per_skill_template(root: Path) -> Path:
 def test_per_skill_links_of_removed_skills_are_pruned(tmp_path: Path) -> None:
     template = _per_skill_template(tmp_path / "per-skill-template")
     path = tmp_path / "ws"
-    create_workspace(path, {}, template=str(template), ref="v1.0.0")
+    create_workspace(path, {}, CreateOptions(template=str(template), ref="v1.0.0"))
     assert os.readlink(path / ".claude" / "skills" / "beta") == "../../.agents/skills/beta"
     result = update_workspace(path)
     assert result.changes.skills.removed == ("beta",)

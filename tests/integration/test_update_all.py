@@ -26,7 +26,7 @@ from support.workspace_api_helpers import (
     shared,
 )
 
-from osmosis_workspace.api import create_workspace
+from osmosis_workspace.api import AddRolloutOptions, CreateOptions, create_workspace
 from osmosis_workspace.engine import oplock
 from osmosis_workspace.operations.add_rollout import add_rollout
 
@@ -48,9 +48,9 @@ def three_projects(tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo)
     def build() -> Path:
         v3 = _v3_repo(tmp_path_factory, repo)
         ws = tmp_path_factory.mktemp("ws-all") / "demo-task"
-        create_workspace(ws, ANSWERS, template=v3.location, ref=V2)
+        create_workspace(ws, ANSWERS, CreateOptions(template=v3.location, ref=V2))
         for name in ADDED:
-            add_rollout(ws, name, {}, commit=True)
+            add_rollout(ws, name, {}, AddRolloutOptions(commit=True))
         for name in ("demo-task", *ADDED):
             main = ws / "rollouts" / name / "main.py"
             main.write_text(

@@ -27,7 +27,15 @@ from support.safety_helpers import (
 )
 from support.workspace_api_helpers import TemplateRepo, copy_workspace, run_entry_point
 
-from osmosis_workspace.api import WorkspaceError, add_rollout, create_workspace, update_workspace
+from osmosis_workspace.api import (
+    AddRolloutOptions,
+    CreateOptions,
+    UpdateOptions,
+    WorkspaceError,
+    add_rollout,
+    create_workspace,
+    update_workspace,
+)
 from osmosis_workspace.engine import oplock
 from osmosis_workspace.engine.copier_adapter import render_plan
 from osmosis_workspace.engine.rootproject import registered_bytes
@@ -109,7 +117,7 @@ def test_update_refuses_an_untracked_file_it_would_overwrite(v1_ws: Path, plan_m
 
 def test_private_env_copy_always_wins_and_is_reported(v1_ws: Path, plan_mode: str) -> None:
     (v1_ws / ".env").write_bytes(SECRET)  # ignored; v3 ships its own .env
-    result = update_workspace(v1_ws, ref=V3)
+    result = update_workspace(v1_ws, UpdateOptions(ref=V3))
     assert (v1_ws / ".env").read_bytes() == SECRET
     assert [note for note in result.notes if note.startswith(".env")] == [
         ".env: your private copy was kept as it is; the new template version ships its own, "
@@ -127,7 +135,7 @@ def test_update_refuses_to_write_through_a_linked_folder(tmp_path: Path, v1_ws: 
     git("commit", "-q", "-m", "rollouts live elsewhere", cwd=v1_ws)
     before, outside_before = full_state(v1_ws), tree_bytes(outside)
     with pytest.raises(WorkspaceError) as caught:
-        update_workspace(v1_ws, ref=V2)
+        update_workspace(v1_ws, UpdateOptions(ref=V2))
     assert caught.value.code == "protected_paths"
     assert any(p.startswith("rollouts/") for p in caught.value.paths)
     assert full_state(v1_ws) == before and tree_bytes(outside) == outside_before
@@ -145,7 +153,7 @@ def test_add_rollout_commit_leaves_other_staged_changes_staged(v2_ws: Path) -> N
     git("add", "README.md", "notes.txt", cwd=v2_ws)
     staged_readme = readme.read_bytes()
 
-    result = add_rollout(v2_ws, "second", commit=True)
+    result = add_rollout(v2_ws, "second", AddRolloutOptions(commit=True))
 
     committed = set(git("show", "--name-only", "--format=", "HEAD", cwd=v2_ws).stdout.split())
     assert committed == {*result.files, "pyproject.toml"}
@@ -170,7 +178,8 @@ def test_new_force_commits_only_the_files_it_rendered(tmp_path: Path, repo: Temp
     (dest / "mine.txt").write_bytes(b"staged, not to be committed by new\n")
     git("add", "mine.txt", cwd=dest)
 
-    result = create_workspace(dest, SMALL, template=repo.location, ref=V2, overwrite=True)
+    result = create_workspace(dest, SMALL,
+                              CreateOptions(template=repo.location, ref=V2, overwrite=True))
 
     committed = set(git("show", "--name-only", "--format=", "HEAD", cwd=dest).stdout.split())
     assert "mine.txt" not in committed and set(result.files) <= committed

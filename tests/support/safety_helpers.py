@@ -106,11 +106,11 @@ def tiny_template(factory: pytest.TempPathFactory) -> TemplateRepo:
 
 def small_workspace(factory: pytest.TempPathFactory, repo: TemplateRepo, version: str = V1) -> Path:
     """A committed workspace without examples, created once per session per template/version."""
-    from osmosis_workspace.api import create_workspace
+    from osmosis_workspace.api import CreateOptions, create_workspace
 
     def build() -> Path:
         dest = factory.mktemp(f"small-{version}") / SMALL["workspace_name"]
-        create_workspace(dest, SMALL, template=repo.location, ref=version)
+        create_workspace(dest, SMALL, CreateOptions(template=repo.location, ref=version))
         return dest
 
     return shared(f"small-{repo.location}-{version}", build)

@@ -133,13 +133,13 @@ def shared_template_repo(factory: Any) -> TemplateRepo:
 def shared_workspace(factory: Any, repo: TemplateRepo, version: str,
                      answers: dict[str, Any] | None = None, key: str = "") -> Path:
     """A workspace created (and committed) by the API at ``version``; copy before changing it."""
-    from osmosis_workspace.api import create_workspace
+    from osmosis_workspace.api import CreateOptions, create_workspace
 
     answers = answers or DEFAULT_ANSWERS
 
     def build() -> Path:
         dest = factory.mktemp(f"ws-{version}{key}") / answers["workspace_name"]
-        create_workspace(dest, answers, template=repo.location, ref=version)
+        create_workspace(dest, answers, CreateOptions(template=repo.location, ref=version))
         return dest
 
     return shared(f"workspace-{version}-{key}", build)

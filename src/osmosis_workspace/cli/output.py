@@ -27,10 +27,17 @@ from osmosis_workspace.exit_codes import ExitCode
 SCHEMA_VERSION = 1
 
 
-def envelope(command: str, code: int, result: dict[str, Any] | None,
-             error: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "command": command, "ok": code == ExitCode.OK,
-            "exit_code": int(code), "result": result, "error": error}
+def envelope(
+    command: str, code: int, result: dict[str, Any] | None, error: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": command,
+        "ok": code == ExitCode.OK,
+        "exit_code": int(code),
+        "result": result,
+        "error": error,
+    }
 
 
 def emit_json(payload: dict[str, Any]) -> None:
@@ -52,27 +59,34 @@ def bullet_list(title: str, items: Iterable[str], *, stream: Any = None) -> None
     items = list(items)
     if not items:
         return
-    write = (stream or out)
+    write = stream or out
     write(f"{title}:")
     for item in items:
         write(f"  {item}")
 
 
-def next_steps(path: str, answers: dict[str, Any], files: Iterable[str], *, committed: bool
-               ) -> list[str]:
+def next_steps(
+    path: str, answers: dict[str, Any], files: Iterable[str], *, committed: bool
+) -> list[str]:
     """What to do after ``new``, named for this task's rollout, dataset and configs."""
     files = set(files)
     steps = [f"cd {path}"]
     if not committed:
-        steps.append('git init && git add -A && git commit -m "Start workspace"  '
-                     "(osmosis needs the workspace to be a git repository)")
+        steps.append(
+            'git init && git add -A && git commit -m "Start workspace"  '
+            "(osmosis needs the workspace to be a git repository)"
+        )
     dataset = answers.get("dataset_name")
     data_file = f"data/{dataset}.jsonl" if dataset else None
     if data_file in files:
-        steps.append(f"Replace the starter rows in {data_file} with real examples of the task, "
-                     f"then: osmosis dataset validate {data_file}")
-    steps.append("Open the folder with your coding agent (Claude Code, Codex, Cursor...) and "
-                 "describe what you want; AGENTS.md routes it to the skills in .agents/skills")
+        steps.append(
+            f"Replace the starter rows in {data_file} with real examples of the task, "
+            f"then: osmosis dataset validate {data_file}"
+        )
+    steps.append(
+        "Open the folder with your coding agent (Claude Code, Codex, Cursor...) and "
+        "describe what you want; AGENTS.md routes it to the skills in .agents/skills"
+    )
     rollout = answers.get("rollout_name")
     eval_config = f"configs/eval/{rollout}.toml" if rollout else None
     if eval_config in files:
@@ -80,7 +94,9 @@ def next_steps(path: str, answers: dict[str, Any], files: Iterable[str], *, comm
         if data_file in files:
             run += f" --dataset-file {data_file}"
         steps.append(f"Try the starter rollout rollouts/{rollout}/ locally: {run}")
-    steps.append("Connect it to the Osmosis platform: push it to the GitHub repository linked "
-                 "to your Osmosis workspace (git remote add origin ...; git push -u origin main)")
+    steps.append(
+        "Connect it to the Osmosis platform: push it to the GitHub repository linked "
+        "to your Osmosis workspace (git remote add origin ...; git push -u origin main)"
+    )
     steps.append("Check it any time, offline: osmosis-workspace check")
     return steps

@@ -33,47 +33,72 @@ from typing import Any
 from osmosis_workspace.engine import journal, oplock, session, stops
 from osmosis_workspace.engine.git import commit_paths, dirty_paths, git_out, has_commit, unstage
 from osmosis_workspace.engine.opstate import state_dir, temp_name, write_atomic
+from osmosis_workspace.engine.render import (
+    finish_answers,
+    listing,
+    load_rules,
+    public_answers,
+    render,
+    require_valid_answers,
+)
+from osmosis_workspace.engine.source import TemplateSource, resolve
 from osmosis_workspace.engine.workspace import locate, read_answers, rollout_answers_file
 from osmosis_workspace.errors import WorkspaceError
+from osmosis_workspace.operations.options import AddRolloutOptions
 from osmosis_workspace.operations.recovery import digest, undo_add_rollout
 from osmosis_workspace.results import AddRolloutResult
 
 #: Answers a new rollout takes from the workspace unless given: the task, the models and the
 #: Python version describe the workspace; the others only keep the answers file complete.
-INHERITED = ("workspace_name", "task_description", "eval_model", "base_model", "python_version",
-             "skills", "github_ci", "template_updates", "pre_commit")
+INHERITED = (
+    "workspace_name",
+    "task_description",
+    "eval_model",
+    "base_model",
+    "python_version",
+    "skills",
+    "github_ci",
+    "template_updates",
+    "pre_commit",
+)
 
 #: Answers add-rollout decides itself.
 _FIXED = {"scope": "rollout", "include_examples": False}
-
-
-@dataclass(frozen=True)
-class _Request:
-    answers: dict[str, Any]
-    template: str | None
-    ref: str | None
-    commit: bool
-    git_identity: tuple[str, str] | None
-    cache_dir: Path | None
-    private_cache: bool
 
 
 def add_rollout(
     path: str | os.PathLike[str] | None,
     name: str,
     answers: Mapping[str, Any] | None = None,
-    *,
-    template: str | None = None,
-    ref: str | None = None,
-    commit: bool = False,
-    git_identity: tuple[str, str] | None = None,
-    cache_dir: Path | None = None,
-    private_cache: bool = True,
+    options: AddRolloutOptions | None = None,
 ) -> AddRolloutResult:
-    """See :func:`osmosis_workspace.api.add_rollout` (the documented entry point)."""
-    request = _Request(dict(answers or {}), template, ref, commit, git_identity, cache_dir,
-                       private_cache)
-    root, _answers = locate(path)
+    """Add rollout ``name`` to the workspace at ``path``; existing files are never touched.
+
+    Renders the template's rollout part (``scope=rollout``): ``rollouts/<name>/``,
+    ``configs/eval/<name>.toml``, ``configs/training/<name>.toml``, ``data/<dataset>.jsonl``
+    (kept as it is when it already exists: the rollout then uses it, and its mode and fields
+    are checked against the answers) and the rollout's answers file
+    ``.copier-answers.rollout-<name>.yml``, then registers the rollout in the root
+    ``pyproject.toml``. ``copier update -a .copier-answers.rollout-<name>.yml`` (or
+    ``update_workspace(path, UpdateOptions(rollout=name))``) refreshes it later without
+    touching anything else.
+
+    ``path`` is the workspace (or a folder inside it); it must be a git repository with its
+    ``.copier-answers.yml``. ``name`` is the rollout's name (its folder, configs and package
+    ``<name>_rollout``). ``answers``: question -> value, as for ``create_workspace``
+    (``agent_framework``, ``execution_backend``, ``dataset_mode``, ``grader``,
+    ``dataset_name``, ``dataset_file``...); the task, models, Python version and skills default
+    to the workspace's answers, everything else to the template's defaults. ``options``:
+    template, version, commit and cache (:class:`.options.AddRolloutOptions`).
+
+    Raises:
+        WorkspaceError: ``not_a_workspace``, ``rollout_exists`` (``.paths`` lists what is in
+            the way), ``invalid_answers``, ``invalid_workspace`` (root ``pyproject.toml``
+            missing or not TOML), ``not_updatable`` (template version too old to add
+            rollouts), ``copier_failed``, ``git_failed``. The workspace is then left as it was.
+    """
+    request = _Request(dict(answers or {}), options or AddRolloutOptions())
+    root, _answers = locate(None if path is None else Path(path))
     with oplock.held(root, f"add-rollout {name}", take_stale=_is_retry(root, name)):
         stops.point("add-rollout.locked")
         notes = _retry_cleanup(root, name)
@@ -81,10 +106,17 @@ def add_rollout(
     return result if not notes else _with_notes(result, notes)
 
 
+@dataclass(frozen=True)
+class _Request:
+    """The caller's answers and options, as one value for the steps below."""
+
+    answers: dict[str, Any]
+    options: AddRolloutOptions
+
+
 def _add_locked(root: Path, name: str, request: _Request) -> AddRolloutResult:
     """Everything after the lock: check, render under ``.git/``, journal, place, register."""
     from osmosis_workspace.engine.rootproject import registered_bytes
-    from osmosis_workspace.operations.create import finish_answers, listing, render
 
     recorded = read_answers(locate(root)[1])
     source, full, existing_data = _prepare(root, name, recorded, request)
@@ -93,43 +125,51 @@ def _add_locked(root: Path, name: str, request: _Request) -> AddRolloutResult:
     reused = f"data/{dataset_name}.jsonl" if existing_data.is_file() else None
     _refuse_links(root, name, answers_name, None if reused else f"data/{dataset_name}.jsonl")
     _refuse_existing(root, name, answers_name, existing_data, full)
-    if request.commit and "pyproject.toml" in dirty_paths(root):
+    if request.options.commit and "pyproject.toml" in dirty_paths(root):
         raise WorkspaceError(
-            "dirty", "pyproject.toml has uncommitted changes, which --commit would commit with "
-                     "the rollout: commit them first, or add the rollout without --commit",
-            paths=("pyproject.toml",))
+            "dirty",
+            "pyproject.toml has uncommitted changes, which --commit would commit with "
+            "the rollout: commit them first, or add the rollout without --commit",
+            paths=("pyproject.toml",),
+        )
     pyproject = root / "pyproject.toml"
     before = _read_pyproject(pyproject)
     after = registered_bytes(before, name)
     render_root = state_dir(root, create=True) / "render"
     shutil.rmtree(render_root, ignore_errors=True)
     render_dir = render_root / root.name
-    with session.operation(cache_dir=request.cache_dir, private_cache=request.private_cache):
-        render(source, render_dir, full, None, False, answers_file=answers_name)
+    options = request.options
+    with session.operation(cache_dir=options.cache_path, private_cache=options.private_cache):
+        render(source, render_dir, full, answers_file=answers_name)
         recorded_now, version_now, notes = finish_answers(render_dir / answers_name, source)
     files = [rel for rel in listing(render_dir) if rel != reused]
     _refuse_foreign(files, name, dataset_name, answers_name)
-    entry = _begin(root, name, render_dir, files, (before, after), request.commit)
+    entry = _begin(root, name, render_dir, files, (before, after), options.commit)
     commit_sha = _apply(root, render_dir, files, (before, after), request, entry)
     return AddRolloutResult(
-        path=root, name=name, answers_file=answers_name,
-        answers={k: v for k, v in recorded_now.items() if not str(k).startswith("_")},
-        template=source.location, version=version_now, files=tuple(files),
-        reused_dataset=reused, commit=commit_sha, notes=source.notes + notes,
+        path=root,
+        name=name,
+        answers_file=answers_name,
+        answers=public_answers(recorded_now),
+        template=source.location,
+        version=version_now,
+        files=tuple(files),
+        reused_dataset=reused,
+        commit=commit_sha,
+        notes=source.notes + notes,
     )
 
 
-def _prepare(root: Path, name: str, recorded: Mapping[str, Any],
-             request: _Request) -> tuple[Any, dict[str, Any], Path]:
+def _prepare(
+    root: Path, name: str, recorded: Mapping[str, Any], request: _Request
+) -> tuple[TemplateSource, dict[str, Any], Path]:
     """The template source, the rollout's full answers (validated) and its dataset path."""
-    from osmosis_workspace.engine.questions import validate_answers
-    from osmosis_workspace.engine.source import resolve
-    from osmosis_workspace.operations.create import load_rules
-
     _refuse_fixed(request.answers, name)
-    src = request.template or str(recorded.get("_src_path") or "") or None
-    version = request.ref or (
-        None if request.template else str(recorded.get("_commit") or "") or None)
+    options = request.options
+    src = options.template or str(recorded.get("_src_path") or "") or None
+    version = options.ref or (
+        None if options.template else str(recorded.get("_commit") or "") or None
+    )
     source = resolve(src, version)
     questionnaire, rules = load_rules(source)
     if questionnaire is None or "scope" not in questionnaire.questions:
@@ -140,35 +180,51 @@ def _prepare(root: Path, name: str, recorded: Mapping[str, Any],
             "pass --ref",
         )
     full, existing_data = _rollout_answers(root, name, recorded, request.answers, questionnaire)
-    problems = validate_answers(questionnaire, full, rules)
-    if problems:
-        raise WorkspaceError("invalid_answers", "Some answers were rejected",
-                             problems=tuple(problems))
+    require_valid_answers(questionnaire, full, rules)
     return source, full, existing_data
 
 
 def _read_pyproject(pyproject: Path) -> bytes:
     if pyproject.is_symlink() or not pyproject.is_file():
-        raise WorkspaceError("invalid_workspace", f"{pyproject.name} is missing at the "
-                             "workspace root: the rollout cannot be registered")
+        raise WorkspaceError(
+            "invalid_workspace",
+            f"{pyproject.name} is missing at the workspace root: the rollout cannot be registered",
+        )
     return pyproject.read_bytes()
 
 
-def _begin(root: Path, name: str, render_dir: Path, files: list[str],
-           pyproject: tuple[bytes, bytes | None], commit: bool) -> dict[str, Any]:
+def _begin(
+    root: Path,
+    name: str,
+    render_dir: Path,
+    files: list[str],
+    pyproject: tuple[bytes, bytes | None],
+    commit: bool,
+) -> dict[str, Any]:
     """Journal what is about to be written, with the proof needed to undo it."""
     before, after = pyproject
-    folders = sorted({parent.relative_to(root).as_posix() for rel in files
-                      for parent in (root / rel).parents
-                      if root in parent.parents and not parent.exists()})
+    folders = sorted(
+        {
+            parent.relative_to(root).as_posix()
+            for rel in files
+            for parent in (root / rel).parents
+            if root in parent.parents and not parent.exists()
+        }
+    )
     if after is not None:
         write_atomic(state_dir(root) / "pyproject.before", before)
     details = {
-        "name": name, "files": {rel: digest((render_dir / rel).read_bytes()) for rel in files
-                                if not (render_dir / rel).is_symlink()},
-        "folders": folders, "pyproject_before": digest(before),
+        "name": name,
+        "files": {
+            rel: digest((render_dir / rel).read_bytes())
+            for rel in files
+            if not (render_dir / rel).is_symlink()
+        },
+        "folders": folders,
+        "pyproject_before": digest(before),
         "pyproject_after": digest(after) if after is not None else None,
-        "commit": commit, "message": f"Add rollout {name}",
+        "commit": commit,
+        "message": f"Add rollout {name}",
         "head": git_out(["rev-parse", "HEAD"], root).strip() if has_commit(root) else None,
     }
     entry = journal.begin(root, "add-rollout", details)
@@ -176,9 +232,14 @@ def _begin(root: Path, name: str, render_dir: Path, files: list[str],
     return entry
 
 
-def _apply(root: Path, render_dir: Path, files: list[str],
-           pyproject: tuple[bytes, bytes | None], request: _Request,
-           entry: dict[str, Any]) -> str | None:
+def _apply(
+    root: Path,
+    render_dir: Path,
+    files: list[str],
+    pyproject: tuple[bytes, bytes | None],
+    request: _Request,
+    entry: dict[str, Any],
+) -> str | None:
     """Place the files, register the rollout, commit on request; undo all of it on failure."""
     before, after = pyproject
     target = root / "pyproject.toml"
@@ -190,15 +251,16 @@ def _apply(root: Path, render_dir: Path, files: list[str],
         if after is not None:
             write_atomic(target, after, mode=target.stat().st_mode & 0o7777)
         stops.point("add-rollout.registered")
-        if request.commit:
+        if request.options.commit:
             paths = files + (["pyproject.toml"] if after is not None else [])
-            commit_sha = commit_paths(root, paths, f"Add rollout {entry['details']['name']}",
-                                      request.git_identity)
+            commit_sha = commit_paths(
+                root, paths, f"Add rollout {entry['details']['name']}", request.options.git_identity
+            )
             journal.set_phase(root, entry, "committed", commit_sha=commit_sha)
         stops.point("add-rollout.final")
     except BaseException:
         with session.signals_deferred():
-            _undo(root, placed, files if request.commit else [], target, before)
+            _undo(root, placed, files if request.options.commit else [], target, before)
             temp_name(target).unlink(missing_ok=True)
             journal.clear(root)
         raise
@@ -209,8 +271,9 @@ def _apply(root: Path, render_dir: Path, files: list[str],
 def _is_retry(root: Path, name: str) -> bool:
     """The journal records an interrupted add-rollout of this same rollout."""
     entry = journal.read(root) or {}
-    return entry.get("operation") == "add-rollout" and \
-        (entry.get("details") or {}).get("name") == name
+    return (
+        entry.get("operation") == "add-rollout" and (entry.get("details") or {}).get("name") == name
+    )
 
 
 def _retry_cleanup(root: Path, name: str) -> tuple[str, ...]:
@@ -228,10 +291,14 @@ def _retry_cleanup(root: Path, name: str) -> tuple[str, ...]:
             "interrupted",
             f"An earlier `add-rollout {name}` was interrupted; the files it wrote were removed "
             "except these, which changed since (check them, remove them yourself, then run "
-            f"`{journal.ABORT_COMMAND}` and add the rollout again)", paths=tuple(left))
+            f"`{journal.ABORT_COMMAND}` and add the rollout again)",
+            paths=tuple(left),
+        )
     journal.clear(root)
-    return (f"an interrupted `add-rollout {name}` was cleaned up first (removed "
-            f"{len(undone)} files it had written)",)
+    return (
+        f"an interrupted `add-rollout {name}` was cleaned up first (removed "
+        f"{len(undone)} files it had written)",
+    )
 
 
 def _with_notes(result: AddRolloutResult, notes: tuple[str, ...]) -> AddRolloutResult:
@@ -240,8 +307,9 @@ def _with_notes(result: AddRolloutResult, notes: tuple[str, ...]) -> AddRolloutR
     return dataclasses.replace(result, notes=notes + tuple(result.notes))
 
 
-def _undo(root: Path, placed: list[Path], staged: list[str], pyproject: Path,
-          before: bytes | None) -> None:
+def _undo(
+    root: Path, placed: list[Path], staged: list[str], pyproject: Path, before: bytes | None
+) -> None:
     """Put the workspace back as it was: unstage, remove what was placed, restore pyproject."""
     if staged:
         unstage(root, [*staged, "pyproject.toml"])
@@ -250,8 +318,9 @@ def _undo(root: Path, placed: list[Path], staged: list[str], pyproject: Path,
         write_atomic(pyproject, before, mode=pyproject.stat().st_mode & 0o7777)
 
 
-def _rollout_answers(root: Path, name: str, recorded: Mapping[str, Any],
-                     given: Mapping[str, Any], questionnaire: Any) -> tuple[dict[str, Any], Path]:
+def _rollout_answers(
+    root: Path, name: str, recorded: Mapping[str, Any], given: Mapping[str, Any], questionnaire: Any
+) -> tuple[dict[str, Any], Path]:
     """The rollout's answers (workspace answers it inherits, the caller's, the fixed ones) and
     the path of its dataset, ``data/<dataset_name>.jsonl``."""
     full = {k: recorded[k] for k in INHERITED if k in recorded and k in questionnaire.questions}
@@ -268,60 +337,93 @@ def _rollout_answers(root: Path, name: str, recorded: Mapping[str, Any],
 def _refuse_fixed(given: Mapping[str, Any], name: str) -> None:
     """Answers that add-rollout owns: say which and why instead of silently overriding them."""
     if "rollout_name" in given and given["rollout_name"] != name:
-        raise WorkspaceError("usage", f"rollout_name is the NAME argument ({name!r}); "
-                                      "do not set it separately")
+        raise WorkspaceError(
+            "usage", f"rollout_name is the NAME argument ({name!r}); do not set it separately"
+        )
     if given.get("scope", "rollout") != "rollout":
         raise WorkspaceError("usage", "scope is set by add-rollout; do not set it")
     if given.get("include_examples"):
-        raise WorkspaceError("usage", "include_examples belongs to the workspace (the worked "
-                                      "examples are rendered once, with the workspace)")
+        raise WorkspaceError(
+            "usage",
+            "include_examples belongs to the workspace (the worked "
+            "examples are rendered once, with the workspace)",
+        )
 
 
-def _refuse_existing(root: Path, name: str, answers_name: str, existing_data: Path,
-                     answers: Mapping[str, Any]) -> None:
+def _refuse_existing(
+    root: Path, name: str, answers_name: str, existing_data: Path, answers: Mapping[str, Any]
+) -> None:
     """Never touch what exists: the rollout's folder, configs and answers file must be new."""
-    taken = [rel for rel in (f"rollouts/{name}", f"configs/eval/{name}.toml",
-                             f"configs/training/{name}.toml", answers_name)
-             if (root / rel).exists() or (root / rel).is_symlink()]
+    taken = [
+        rel
+        for rel in (
+            f"rollouts/{name}",
+            f"configs/eval/{name}.toml",
+            f"configs/training/{name}.toml",
+            answers_name,
+        )
+        if (root / rel).exists() or (root / rel).is_symlink()
+    ]
     if taken:
         raise WorkspaceError(
             "rollout_exists",
             f"Rollout {name!r} cannot be added: {', '.join(taken)} already exist(s). Choose "
-            "another name (existing files are never overwritten)", paths=tuple(taken))
+            "another name (existing files are never overwritten)",
+            paths=tuple(taken),
+        )
     if existing_data.is_file() and answers.get("dataset_file") != str(existing_data):
         raise WorkspaceError(
             "rollout_exists",
             f"data/{existing_data.name} already exists: choose another dataset_name to import "
             f"{answers.get('dataset_file')} (existing data is never overwritten)",
-            paths=(f"data/{existing_data.name}",))
+            paths=(f"data/{existing_data.name}",),
+        )
 
 
 def _refuse_links(root: Path, name: str, answers_name: str, data: str | None) -> None:
     """Never write through a link: the folders and files add-rollout writes must be real."""
-    candidates = ["rollouts", "configs", "configs/eval", "configs/training", "data",
-                  "pyproject.toml", f"rollouts/{name}", f"configs/eval/{name}.toml",
-                  f"configs/training/{name}.toml", answers_name, *([data] if data else [])]
+    candidates = [
+        "rollouts",
+        "configs",
+        "configs/eval",
+        "configs/training",
+        "data",
+        "pyproject.toml",
+        f"rollouts/{name}",
+        f"configs/eval/{name}.toml",
+        f"configs/training/{name}.toml",
+        answers_name,
+        *([data] if data else []),
+    ]
     linked = [rel for rel in candidates if (root / rel).is_symlink()]
     if linked:
         raise WorkspaceError(
             "protected_paths",
             "add-rollout writes into these paths, which are symbolic links (the files would "
             "land outside the workspace); nothing was added. Replace each link with a real "
-            "folder or file (`update` refuses the same)", paths=tuple(linked))
+            "folder or file (`update` refuses the same)",
+            paths=tuple(linked),
+        )
 
 
 def _refuse_foreign(files: list[str], name: str, dataset_name: str, answers_name: str) -> None:
     """The render must hold only this rollout's paths (guards against a template whose
     ``_exclude`` does not honour ``scope``)."""
-    allowed = {f"configs/eval/{name}.toml", f"configs/training/{name}.toml",
-               f"data/{dataset_name}.jsonl", answers_name}
-    foreign = [rel for rel in files
-               if rel not in allowed and not rel.startswith(f"rollouts/{name}/")]
+    allowed = {
+        f"configs/eval/{name}.toml",
+        f"configs/training/{name}.toml",
+        f"data/{dataset_name}.jsonl",
+        answers_name,
+    }
+    foreign = [
+        rel for rel in files if rel not in allowed and not rel.startswith(f"rollouts/{name}/")
+    ]
     if foreign:
         raise WorkspaceError(
             "copier_failed",
             f"The template rendered files outside rollout {name!r}; nothing was added",
-            paths=tuple(foreign[:20]))
+            paths=tuple(foreign[:20]),
+        )
 
 
 def _place(render_dir: Path, root: Path, files: list[str], created: list[Path]) -> None:
@@ -329,13 +431,15 @@ def _place(render_dir: Path, root: Path, files: list[str], created: list[Path]) 
     file as soon as it exists (so an interruption at any point can be undone)."""
     for rel in files:
         target = root / rel
-        for folder in [p for p in reversed(target.parents)
-                       if root in p.parents and not p.exists()]:
+        for folder in [p for p in reversed(target.parents) if root in p.parents and not p.exists()]:
             folder.mkdir()
             created.append(folder)
         if target.exists() or target.is_symlink():
-            raise WorkspaceError("rollout_exists", f"{rel} appeared while the rollout was "
-                                 "being added; nothing was added", paths=(rel,))
+            raise WorkspaceError(
+                "rollout_exists",
+                f"{rel} appeared while the rollout was being added; nothing was added",
+                paths=(rel,),
+            )
         created.append(target)
         shutil.move(str(render_dir / rel), str(target))
         if rel == files[0]:

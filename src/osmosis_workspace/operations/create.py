@@ -15,39 +15,25 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from osmosis_workspace.engine import session
-from osmosis_workspace.engine.copier_adapter import CopyOptions, copy
 from osmosis_workspace.engine.git import commit_paths, init_and_commit
-from osmosis_workspace.engine.questions import (
-    Questionnaire,
-    TemplateRules,
-    parse_questionnaire,
-    validate_answers,
+from osmosis_workspace.engine.questions import Questionnaire, TemplateRules, validate_answers
+from osmosis_workspace.engine.render import (
+    finish_answers,
+    listing,
+    load_rules,
+    public_answers,
+    render,
+    require_valid_answers,
 )
-from osmosis_workspace.engine.source import TemplateSource, commit_exists, offline_hint, resolve
-from osmosis_workspace.engine.template_files import files_of
+from osmosis_workspace.engine.source import TemplateSource, resolve
 from osmosis_workspace.errors import WorkspaceError
+from osmosis_workspace.operations.options import CreateOptions
 from osmosis_workspace.results import CreateResult
-
-
-def load_rules(source: TemplateSource) -> tuple[Questionnaire | None, TemplateRules | None]:
-    """The questionnaire and rules of the version that will be rendered, when readable.
-
-    Remote sources are read too (a temporary clone, see :mod:`.template_files`), so every bad
-    answer is reported at once for them as well.
-    """
-    files = files_of(source)
-    text = files.read("copier.yml") or files.read("copier.yaml")
-    if text is None:
-        return None, None
-    questionnaire = parse_questionnaire(text, lambda pattern: [
-        found for rel in files.glob(pattern) if (found := files.read(rel)) is not None])
-    return questionnaire, TemplateRules(questionnaire, files.read)
 
 
 def name_from_folder(folder: str) -> str:
@@ -59,17 +45,25 @@ def name_from_folder(folder: str) -> str:
 def check_destination(dest: Path, *, overwrite: bool) -> None:
     """Refuse a destination the workspace cannot be published to, saying why (exit 4)."""
     if any(unicodedata.category(ch)[0] == "C" for ch in str(dest)):
-        raise WorkspaceError("invalid_destination", "The destination path contains a control "
-                                                    "character (a newline, tab or escape): "
-                                                    "choose a plain folder name")
+        raise WorkspaceError(
+            "invalid_destination",
+            "The destination path contains a control "
+            "character (a newline, tab or escape): "
+            "choose a plain folder name",
+        )
     if dest.is_symlink():
         state = "a dangling symbolic link" if not dest.exists() else "a symbolic link"
-        raise WorkspaceError("invalid_destination", f"{dest} is {state}: give the real folder "
-                                                    "path (workspaces are not created through "
-                                                    "links)")
+        raise WorkspaceError(
+            "invalid_destination",
+            f"{dest} is {state}: give the real folder "
+            "path (workspaces are not created through "
+            "links)",
+        )
     if blocker := next((p for p in dest.parents if p.exists() and not p.is_dir()), None):
-        raise WorkspaceError("invalid_destination", f"{blocker} is a file, so {dest} cannot be "
-                                                    "created under it: choose another folder")
+        raise WorkspaceError(
+            "invalid_destination",
+            f"{blocker} is a file, so {dest} cannot be created under it: choose another folder",
+        )
     if dest.exists() and not dest.is_dir():
         raise WorkspaceError("destination_not_empty", f"{dest} exists and is not a directory")
     if dest.is_dir() and not overwrite:
@@ -87,34 +81,68 @@ def check_destination(dest: Path, *, overwrite: bool) -> None:
 def create_workspace(
     dest: str | os.PathLike[str],
     answers: Mapping[str, Any] | None = None,
-    *,
-    template: str | None = None,
-    ref: str | None = None,
-    suggested: Mapping[str, Any] | None = None,
-    interactive: bool = False,
-    overwrite: bool = False,
-    git_init: bool = True,
-    git_identity: tuple[str, str] | None = None,
-    cache_dir: Path | None = None,
-    private_cache: bool = True,
-    resolved: TemplateSource | None = None,
+    options: CreateOptions | None = None,
 ) -> CreateResult:
-    """See :func:`osmosis_workspace.api.create_workspace` (the documented entry point)."""
-    dest = Path(dest).expanduser().absolute()
-    answers = dict(answers or {})
-    if answers.get("scope", "workspace") != "workspace":
-        raise WorkspaceError("usage", "scope is set by add-rollout (osmosis-workspace "
-                                      "add-rollout NAME); a new workspace renders everything")
-    check_destination(dest, overwrite=overwrite)
-    source = resolved or resolve(template, ref)
+    """Render a new workspace into ``dest`` (which must not exist or be empty).
+
+    ``answers``: question name -> value (see ``copier.yml``); unanswered questions get their
+    defaults. Every answer is checked with the template's own validators first, and all
+    rejected answers are reported together. ``options``: template, version, git and cache
+    (:class:`~osmosis_workspace.operations.options.CreateOptions`).
+
+    Raises:
+        WorkspaceError: ``invalid_answers`` (see ``.problems``), ``destination_not_empty``,
+            ``invalid_destination``, ``unsafe_template``, ``template_not_found``,
+            ``copier_failed``, ``git_failed``. Nothing is left at ``dest`` when it is raised.
+    """
+    options = options or CreateOptions()
+    target, given = _checked_request(dest, answers, options)
+    return _create(resolve(options.template, options.ref), target, given, options)
+
+
+def create_from(
+    source: TemplateSource,
+    dest: str | os.PathLike[str],
+    answers: Mapping[str, Any] | None = None,
+    options: CreateOptions | None = None,
+) -> CreateResult:
+    """:func:`create_workspace` from a source already resolved (``options.template`` and
+    ``options.ref`` are not read): the CLI resolves it first, to type ``--set`` values by the
+    questions of the version it renders."""
+    options = options or CreateOptions()
+    target, given = _checked_request(dest, answers, options)
+    return _create(source, target, given, options)
+
+
+def _checked_request(
+    dest: str | os.PathLike[str], answers: Mapping[str, Any] | None, options: CreateOptions
+) -> tuple[Path, dict[str, Any]]:
+    """The absolute destination and the answers, refused before any template work."""
+    target = Path(dest).expanduser().absolute()
+    given = dict(answers or {})
+    if given.get("scope", "workspace") != "workspace":
+        raise WorkspaceError(
+            "usage",
+            "scope is set by add-rollout (osmosis-workspace "
+            "add-rollout NAME); a new workspace renders everything",
+        )
+    check_destination(target, overwrite=options.overwrite)
+    return target, given
+
+
+def _create(
+    source: TemplateSource, dest: Path, answers: dict[str, Any], options: CreateOptions
+) -> CreateResult:
+    """Validate, render in a staging folder next to ``dest``, commit, publish (docstring)."""
     questionnaire, rules = load_rules(source)
+    suggested: dict[str, Any] = {}
     if questionnaire is not None:
-        problems = validate_answers(questionnaire, answers, rules, require=not interactive,
-                                    suggested=suggested)
-        if problems:
-            raise WorkspaceError(
-                "invalid_answers", "Some answers were rejected", problems=tuple(problems)
-            )
+        if options.name_from_folder:
+            suggested = _suggested_name(dest, questionnaire, rules, answers)
+        require_valid_answers(
+            questionnaire, answers, rules, require=not options.interactive, suggested=suggested
+        )
+    answers_file = questionnaire.answers_file if questionnaire else ".copier-answers.yml"
     fresh = not (dest.is_dir() and any(dest.iterdir()))
     created_parent = _outermost_missing_parent(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -125,19 +153,13 @@ def create_workspace(
             # would otherwise leave a staging folder nobody knows about.
             staging = Path(tempfile.mkdtemp(prefix=".osmosis-workspace-", dir=dest.parent))
         render_dir = staging / dest.name
-        with session.operation(cache_dir=cache_dir, private_cache=private_cache):
-            render(source, render_dir, answers, suggested, interactive)
-        answers_file = questionnaire.answers_file if questionnaire else ".copier-answers.yml"
+        with session.operation(cache_dir=options.cache_path, private_cache=options.private_cache):
+            render(
+                source, render_dir, answers, suggested=suggested, interactive=options.interactive
+            )
         recorded, version, notes = finish_answers(render_dir / answers_file, source)
         files = listing(render_dir)
-        message = _commit_message(version)
-        commit = None
-        if fresh:
-            if git_init:
-                commit = init_and_commit(render_dir, message, identity=git_identity)
-            _publish(render_dir, dest)
-        else:
-            commit = _merge_into(render_dir, dest, message if git_init else None, git_identity)
+        commit = _place(render_dir, dest, fresh, _commit_message(version), options)
     except BaseException:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -147,7 +169,7 @@ def create_workspace(
     shutil.rmtree(staging, ignore_errors=True)
     return CreateResult(
         path=dest,
-        answers={k: v for k, v in recorded.items() if not k.startswith("_")},
+        answers=public_answers(recorded),
         template=source.location,
         version=version,
         files=files,
@@ -157,75 +179,43 @@ def create_workspace(
     )
 
 
+def _suggested_name(
+    dest: Path,
+    questionnaire: Questionnaire,
+    rules: TemplateRules | None,
+    answers: Mapping[str, Any],
+) -> dict[str, Any]:
+    """``workspace_name`` derived from the folder name, when unanswered and valid."""
+    derived = name_from_folder(dest.name)
+    if (
+        "workspace_name" not in questionnaire.questions
+        or "workspace_name" in answers
+        or not derived
+        or validate_answers(questionnaire, {"workspace_name": derived}, rules)
+    ):
+        return {}
+    return {"workspace_name": derived}
+
+
+def _place(
+    render_dir: Path, dest: Path, fresh: bool, message: str, options: CreateOptions
+) -> str | None:
+    """Commit and publish the rendered workspace (``--force``: merge it into ``dest``)."""
+    if not fresh:
+        return _merge_into(
+            render_dir, dest, message if options.git_init else None, options.git_identity
+        )
+    commit = None
+    if options.git_init:
+        commit = init_and_commit(render_dir, message, identity=options.git_identity)
+    _publish(render_dir, dest)
+    return commit
+
+
 def _outermost_missing_parent(dest: Path) -> Path | None:
     """The highest ancestor of ``dest`` that does not exist yet (removed again on failure)."""
     missing = [p for p in dest.parents if not p.exists()]
     return missing[-1] if missing else None
-
-
-def render(
-    source: TemplateSource,
-    render_dir: Path,
-    answers: dict[str, Any],
-    suggested: Mapping[str, Any] | None,
-    interactive: bool,
-    answers_file: str | None = None,
-) -> None:
-    """``copier copy`` into ``render_dir``; every Copier failure becomes a WorkspaceError."""
-    try:
-        copy(
-            CopyOptions(
-                src=source.location, dst=render_dir, data=answers, vcs_ref=source.ref,
-                user_defaults=dict(suggested or {}), interactive=interactive,
-                answers_file=answers_file,
-            ),
-            answered=tuple(answers),
-        )
-    except WorkspaceError as error:
-        if source.local_dir is None and error.code == "copier_failed" and "git" in error.message:
-            error.message = f"{offline_hint(source.location)}\n{error.message}"
-        raise
-
-
-def finish_answers(
-    path: Path, source: TemplateSource
-) -> tuple[dict[str, Any], str | None, tuple[str, ...]]:
-    """Read the recorded answers; drop a ``_commit`` the template does not really contain.
-
-    Copier records a throw-away commit when it renders uncommitted template changes; keeping it
-    would make a later ``copier update`` fail with "bad object". Without it, Copier says clearly
-    that the workspace cannot be updated.
-    """
-    if not path.is_file():
-        return {}, None, ()
-    text = path.read_text(encoding="utf-8")
-    recorded = yaml.safe_load(text) or {}
-    version = recorded.get("_commit")
-    if (
-        version
-        and source.local_repo is not None
-        and (not source.updatable or not commit_exists(source.local_repo, str(version)))
-    ):
-        path.write_text(re.sub(r"(?m)^_commit: .*\n", "", text), encoding="utf-8")
-        recorded.pop("_commit", None)
-        return (
-            recorded,
-            None,
-            (
-                "the recorded template version was dropped: it is not a commit "
-                "of the template, so this workspace cannot be updated",
-            ),
-        )
-    return recorded, (str(version) if version else None), ()
-
-
-def listing(root: Path) -> tuple[str, ...]:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        base = Path(dirpath)
-        for name in filenames + [d for d in dirnames if (base / d).is_symlink()]:
-            found.append((base / name).relative_to(root).as_posix())
-    return tuple(sorted(found))
 
 
 def _commit_message(version: str | None) -> str:
@@ -257,32 +247,16 @@ def _merge_into(
     Each replaced file is moved aside first and put back if anything fails (including the
     commit), and folders this call created are removed, so the folder is left as it was.
     """
-    backup = Path(tempfile.mkdtemp(prefix=".osmosis-workspace-backup-", dir=dest.parent))
-    placed: list[tuple[Path, Path | None]] = []
-    created: list[Path] = []
+    merge = _Merge(
+        render_dir,
+        dest,
+        Path(tempfile.mkdtemp(prefix=".osmosis-workspace-backup-", dir=dest.parent)),
+    )
     had_git = (dest / ".git").exists()
     rels = listing(render_dir)
     try:
         for rel in rels:
-            source, target = render_dir / rel, dest / rel
-            for parent in reversed(target.relative_to(dest).parents[:-1]):
-                folder = dest / parent
-                if not folder.exists():
-                    folder.mkdir()
-                    created.append(folder)
-                elif not folder.is_dir() or folder.is_symlink():
-                    raise WorkspaceError(
-                        "destination_not_empty", f"{folder} is in the way of {rel}"
-                    )
-            saved = None
-            if target.is_dir() and not target.is_symlink():
-                raise WorkspaceError("destination_not_empty", f"{target} is a folder in the way")
-            if target.exists() or target.is_symlink():
-                saved = backup / rel
-                saved.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(target, saved)
-            placed.append((target, saved))
-            os.replace(source, target)
+            merge.place(rel)
         if message is None:
             return None
         if not had_git:
@@ -293,13 +267,52 @@ def _merge_into(
         # changes were never touched, so the index needs nothing more here.
         if message is not None and not had_git:
             shutil.rmtree(dest / ".git", ignore_errors=True)
-        for target, saved in reversed(placed):
+        merge.undo()
+        raise
+    finally:
+        shutil.rmtree(merge.backup, ignore_errors=True)
+
+
+@dataclass
+class _Merge:
+    """Rendered files moved into ``dest`` so far, with what they replaced, to put it back."""
+
+    render_dir: Path
+    dest: Path
+    backup: Path
+    placed: list[tuple[Path, Path | None]] = field(default_factory=list)
+    created: list[Path] = field(default_factory=list)
+
+    def place(self, rel: str) -> None:
+        """Move ``rel`` into place; the file it replaces goes to ``backup``."""
+        target = self.dest / rel
+        self._folders_for(rel)
+        saved = None
+        if target.is_dir() and not target.is_symlink():
+            raise WorkspaceError("destination_not_empty", f"{target} is a folder in the way")
+        if target.exists() or target.is_symlink():
+            saved = self.backup / rel
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(target, saved)
+        self.placed.append((target, saved))
+        os.replace(self.render_dir / rel, target)
+
+    def _folders_for(self, rel: str) -> None:
+        """Create the folders ``rel`` needs (remembered); refuse a file or link in the way."""
+        for parent in reversed(Path(rel).parents[:-1]):
+            folder = self.dest / parent
+            if not folder.exists():
+                folder.mkdir()
+                self.created.append(folder)
+            elif not folder.is_dir() or folder.is_symlink():
+                raise WorkspaceError("destination_not_empty", f"{folder} is in the way of {rel}")
+
+    def undo(self) -> None:
+        """Put every replaced file back and remove the folders this merge created."""
+        for target, saved in reversed(self.placed):
             if target.exists() or target.is_symlink():
                 target.unlink()
             if saved is not None:
                 os.replace(saved, target)
-        for folder in reversed(created):
+        for folder in reversed(self.created):
             shutil.rmtree(folder, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(backup, ignore_errors=True)

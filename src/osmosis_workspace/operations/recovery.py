@@ -77,7 +77,7 @@ def abort_operation(path: str | os.PathLike[str] | None = None) -> AbortResult:
             (root / f".pyproject.toml.{entry.get('pid')}.tmp").unlink(missing_ok=True)
         elif entry.get("operation") == "update":
             snapshot.restore(root, journal.load_snapshot(root))
-            undone, left = ("the working tree, the index and the ignored files",), ()
+            undone, left = ["the working tree, the index and the ignored files"], []
         else:
             raise WorkspaceError(
                 "invalid_workspace",

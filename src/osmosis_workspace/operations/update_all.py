@@ -29,53 +29,31 @@ import dataclasses
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from osmosis_workspace.engine import journal, oplock, preflight, snapshot, stops
 from osmosis_workspace.engine.git import run_git
 from osmosis_workspace.engine.session import signals_deferred
-from osmosis_workspace.engine.workspace import locate, rollout_answers_files
+from osmosis_workspace.engine.workspace import locate, read_answers, rollout_answers_files
 from osmosis_workspace.errors import WorkspaceError
-from osmosis_workspace.operations.update import preconditions, protected_error, update_workspace
-from osmosis_workspace.results import UpdateResult, _Serializable
-
-
-@dataclass(frozen=True)
-class UpdateAllResult(_Serializable):
-    """One :class:`UpdateResult` per answers file (workspace first), applied together."""
-
-    path: Path
-    updates: tuple[tuple[str, UpdateResult], ...]
-
-    @property
-    def conflicts(self) -> tuple[str, ...]:
-        return tuple(sorted({c for _, result in self.updates for c in result.conflicts}))
-
-
-@dataclass(frozen=True)
-class AllOptions:
-    """What every answers file is updated to, and how (as for ``update``)."""
-
-    ref: str | None = None
-    conflict: str = "inline"
-    cache_dir: Path | None = None
-    private_cache: bool = True
+from osmosis_workspace.operations.guards import preconditions, protected_error
+from osmosis_workspace.operations.options import UpdateAllOptions, UpdateOptions
+from osmosis_workspace.operations.update import update_workspace
+from osmosis_workspace.results import UpdateAllResult, UpdateResult
 
 
 def answers_files(root: Path) -> list[tuple[str, str | None]]:
     """(answers file name, rollout name or None) of every Copier project in the workspace."""
-    from osmosis_workspace.engine.workspace import locate
-
     _root, main = locate(root)
     return [(main.name, None), *((p.name, name) for name, p in rollout_answers_files(root).items())]
 
 
 def update_all(
-    path: str | os.PathLike[str] | None = None, options: AllOptions = AllOptions()
+    path: str | os.PathLike[str] | None = None, options: UpdateAllOptions | None = None
 ) -> UpdateAllResult:
     """Update every answers file of the workspace at ``path`` (see the module docstring)."""
-    root, _answers = locate(path)
+    options = options or UpdateAllOptions()
+    root, _answers = locate(None if path is None else Path(path))
     with oplock.held(root, "update --all"):
         journal.refuse_if_interrupted(root)
         root, _answers_file, recorded = preconditions(root)
@@ -105,13 +83,30 @@ def _apply_safely(
     bad = {rel: why for rel, why in bad.items() if rel not in private}
     if bad:
         raise protected_error(bad)
-    diff = ["diff", "--binary", "--no-renames", start, "HEAD", "--", ".",
-            *(f":(exclude,literal){p}" for p in private)]
+    diff = [
+        "diff",
+        "--binary",
+        "--no-renames",
+        start,
+        "HEAD",
+        "--",
+        ".",
+        *(f":(exclude,literal){p}" for p in private),
+    ]
     patch.write_bytes(run_git(diff, clone, text=False).stdout)
     if not patch.stat().st_size:
         return _private_notes(private)
-    journal.begin(root, "update", {"from": recorded.get("_commit"), "to": _to(clone),
-                                   "rollout": None, "answers_file": "--all"}, snap)
+    journal.begin(
+        root,
+        "update",
+        {
+            "from": recorded.get("_commit"),
+            "to": _to(clone),
+            "rollout": None,
+            "answers_file": "--all",
+        },
+        snap,
+    )
     try:
         stops.point("update-all.journal-written")
         _apply(root, patch)
@@ -129,7 +124,8 @@ def patch_paths(clone: Path, start: str) -> tuple[list[str], list[str]]:
     """(written, deleted): the paths the clone's change writes and deletes."""
     out = run_git(["diff", "--name-status", "--no-renames", "-z", start, "HEAD"], clone).stdout
     fields = out.split("\0")
-    written, deleted = [], []
+    written: list[str] = []
+    deleted: list[str] = []
     for status, rel in zip(fields[0::2], fields[1::2], strict=False):
         (deleted if status.startswith("D") else written).append(rel)
     return written, deleted
@@ -144,8 +140,6 @@ def _private_notes(private: list[str]) -> list[str]:
 
 
 def _to(clone: Path) -> str | None:
-    from osmosis_workspace.engine.workspace import read_answers
-
     _root, main = locate(clone)
     value = read_answers(main).get("_commit")
     return str(value) if value else None
@@ -157,18 +151,18 @@ def clone_of(root: Path, scratch: Path) -> Path:
     return clone
 
 
-def run_all(clone: Path, options: AllOptions) -> list[tuple[str, UpdateResult]]:
+def run_all(clone: Path, options: UpdateAllOptions) -> list[tuple[str, UpdateResult]]:
     """Update each answers file of ``clone`` in turn, committing each result in the clone."""
     results = []
     for name, rollout in answers_files(clone):
-        result = update_workspace(
-            clone,
+        one = UpdateOptions(
             ref=options.ref,
             conflict=options.conflict,
+            rollout=rollout,
             cache_dir=options.cache_dir,
             private_cache=options.private_cache,
-            rollout=rollout,
         )
+        result = update_workspace(clone, one)
         results.append((name, result))
         run_git(["add", "--all", "--force"], clone)  # ignored files the update wrote too
         if run_git(["status", "--porcelain"], clone).stdout.strip():

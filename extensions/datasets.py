@@ -48,10 +48,11 @@ def _load_sibling(name: str) -> types.ModuleType:
     path = Path(__file__).resolve().parent / name
     if source is None:
         source = path.read_text(encoding="utf-8")
-    module = types.ModuleType(f"osmosis_template_{Path(name).stem}")
+    module = types.ModuleType(f"osmosis_template_{Path(name).stem}_{id(source)}")
     module.__file__ = str(path)
     if reader:
         module.__dict__["__template_reader__"] = reader
+    sys.modules[module.__name__] = module  # dataclasses look their module up by name
     exec(compile(source, f"extensions/{name}", "exec"), module.__dict__)
     return module
 

@@ -70,8 +70,6 @@ def assert_osmosis_valid(result: OsmosisResult) -> None:
     assert result.payload["data"]["warnings"] == []
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # Copier round trips: good files in both modes
 # ---------------------------------------------------------------------------------------------
@@ -99,23 +97,54 @@ def _parquet_source(folder: Path) -> Path | None:
 
 
 #: case -> (how to make the source in a folder; the answer; expected rows; mode; fields)
-ROUND_TRIPS: dict[str, tuple[Callable[[Path], Path | None], Callable[[Path], str], Callable[[],
-                  list[dict[str, Any]]], str, tuple[str, str] | None]] = {
-    "jsonl-prompt": (lambda d: copy_file(DATA / "prompt.jsonl", d / "gsm.jsonl"),
-                     lambda p: p.name, lambda: read_rows(DATA / "prompt.jsonl"), "prompt", None),
-    "jsonl-metadata": (lambda d: copy_file(DATA / "metadata.jsonl", d / "tickets.jsonl"),
-                       lambda p: f"./{p.name}", lambda: read_rows(DATA / "metadata.jsonl"),
-                       "metadata", ("question", "expected_answer")),
-    "csv-prompt-excel": (lambda d: write_file(d / "Export (Excel).csv", excel_csv(
-                             (DATA / "prompt.csv").read_text(encoding="utf-8"))),
-                         lambda p: p.name, lambda: csv_rows(DATA / "prompt.csv"), "prompt", None),
-    "csv-metadata": (lambda d: copy_file(DATA / "metadata.csv", d / "arith.csv"), lambda p: p.name,
-                     lambda: csv_rows(DATA / "metadata.csv"), "metadata", ("input", "output")),
-    "parquet-metadata": (_parquet_source, str, lambda: read_rows(DATA / "metadata.jsonl"),
-                         "metadata", ("question", "expected_answer")),
+ROUND_TRIPS: dict[
+    str,
+    tuple[
+        Callable[[Path], Path | None],
+        Callable[[Path], str],
+        Callable[[], list[dict[str, Any]]],
+        str,
+        tuple[str, str] | None,
+    ],
+] = {
+    "jsonl-prompt": (
+        lambda d: copy_file(DATA / "prompt.jsonl", d / "gsm.jsonl"),
+        lambda p: p.name,
+        lambda: read_rows(DATA / "prompt.jsonl"),
+        "prompt",
+        None,
+    ),
+    "jsonl-metadata": (
+        lambda d: copy_file(DATA / "metadata.jsonl", d / "tickets.jsonl"),
+        lambda p: f"./{p.name}",
+        lambda: read_rows(DATA / "metadata.jsonl"),
+        "metadata",
+        ("question", "expected_answer"),
+    ),
+    "csv-prompt-excel": (
+        lambda d: write_file(
+            d / "Export (Excel).csv", excel_csv((DATA / "prompt.csv").read_text(encoding="utf-8"))
+        ),
+        lambda p: p.name,
+        lambda: csv_rows(DATA / "prompt.csv"),
+        "prompt",
+        None,
+    ),
+    "csv-metadata": (
+        lambda d: copy_file(DATA / "metadata.csv", d / "arith.csv"),
+        lambda p: p.name,
+        lambda: csv_rows(DATA / "metadata.csv"),
+        "metadata",
+        ("input", "output"),
+    ),
+    "parquet-metadata": (
+        _parquet_source,
+        str,
+        lambda: read_rows(DATA / "metadata.jsonl"),
+        "metadata",
+        ("question", "expected_answer"),
+    ),
 }
-
-
 
 
 @dataclass(frozen=True)
@@ -134,8 +163,9 @@ RAW_FILES: dict[str, Callable[[], bytes]] = {
 
 
 @pytest.fixture(scope="module")
-def validated(tmp_path_factory: pytest.TempPathFactory, template_repo: Path,
-              osmosis: Osmosis) -> Validated:
+def validated(
+    tmp_path_factory: pytest.TempPathFactory, template_repo: Path, osmosis: Osmosis
+) -> Validated:
     """Every round trip rendered once; then one osmosis process validates all the files."""
     done: dict[str, Imported] = {}
     for case, (make, answer, rows, mode, fields) in ROUND_TRIPS.items():
@@ -145,18 +175,29 @@ def validated(tmp_path_factory: pytest.TempPathFactory, template_repo: Path,
             continue  # Parquet without pyarrow
         dest = folder / "out" / "workspace"
         with chdir(folder):
-            render(dest, {"workspace_name": "demo", "dataset_name": "my_data",
-                          "dataset_file": answer(source), "include_examples": False},
-                   src=template_repo, vcs_ref=V1)
+            render(
+                dest,
+                {
+                    "workspace_name": "demo",
+                    "dataset_name": "my_data",
+                    "dataset_file": answer(source),
+                    "include_examples": False,
+                },
+                src=template_repo,
+                vcs_ref=V1,
+            )
         done[case] = Imported(dest, answer(source), answers_of(dest), rows(), mode, fields)
     raw_dir = tmp_path_factory.mktemp("raw-datasets")
     raw = [write_file(raw_dir / name, make()) for name, make in RAW_FILES.items()]
-    results = validate_many(osmosis, [*(i.workspace / "data" / "my_data.jsonl"
-                                        for i in done.values()), *raw])
+    results = validate_many(
+        osmosis, [*(i.workspace / "data" / "my_data.jsonl" for i in done.values()), *raw]
+    )
     return Validated(
-        imports={case: (item, result) for (case, item), result in zip(done.items(), results,
-                                                                      strict=False)},
-        raw={path.name: result for path, result in zip(raw, results[len(done):], strict=True)},
+        imports={
+            case: (item, result)
+            for (case, item), result in zip(done.items(), results, strict=False)
+        },
+        raw={path.name: result for path, result in zip(raw, results[len(done) :], strict=True)},
     )
 
 
@@ -174,11 +215,15 @@ def test_round_trip(case: str, validated: Validated) -> None:
     assert item.answers["dataset_mode"] == item.mode
     assert item.answers["dataset_file"] == item.answer  # stored as given
     if item.fields:
-        assert (item.answers["metadata_prompt_field"],
-                item.answers["metadata_answer_field"]) == item.fields
+        assert (
+            item.answers["metadata_prompt_field"],
+            item.answers["metadata_answer_field"],
+        ) == item.fields
         # ...and the workflow and the grader read those keys.
-        assert wired_fields(item.workspace) == {"PROMPT_FIELD": item.fields[0],
-                                                "ANSWER_FIELD": item.fields[1]}
+        assert wired_fields(item.workspace) == {
+            "PROMPT_FIELD": item.fields[0],
+            "ANSWER_FIELD": item.fields[1],
+        }
     else:
         assert "metadata_prompt_field" not in item.answers
     assert_osmosis_valid(validation)
@@ -197,5 +242,3 @@ def test_osmosis_rejects_raw_bom_and_accepts_crlf_and_cr(validated: Validated) -
     assert "Missing required columns: user_prompt" in bom_csv.payload["error"]["message"]
     assert_osmosis_valid(validated.raw["crlf.jsonl"])
     assert_osmosis_valid(validated.raw["cr.csv"])
-
-

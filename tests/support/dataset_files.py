@@ -112,8 +112,10 @@ def wired_fields(workspace: Path) -> dict[str, str]:
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
                 for target in node.targets:
-                    if isinstance(target, ast.Name) and target.id in ("PROMPT_FIELD",
-                                                                      "ANSWER_FIELD"):
+                    if isinstance(target, ast.Name) and target.id in (
+                        "PROMPT_FIELD",
+                        "ANSWER_FIELD",
+                    ):
                         found[target.id] = node.value.value
     return found
 
@@ -130,5 +132,3 @@ def copy_file(src: Path, dest: Path) -> Path:
 def write_file(dest: Path, content: bytes) -> Path:
     dest.write_bytes(content)
     return dest
-
-

@@ -45,6 +45,8 @@ from typing import Any, BinaryIO
 # The platform's numbers and names
 # ---------------------------------------------------------------------------------------------
 
+#: The question that names a dataset file; messages for the template start with it.
+FIELD = "dataset_file"
 FORMATS = ("jsonl", "csv", "parquet")
 MIN_ROWS = 4
 MAX_FILE_BYTES = 5 * 1024**3
@@ -116,7 +118,12 @@ class DatasetError(Exception):
 
     def message(self, display: str) -> str:
         """One line naming the question, the file, the place and the problem."""
-        return redact(f"dataset_file {display}: {self.text}")
+        return redact(f"{FIELD} {display}: {self.text}")
+
+
+def read_error(exc: OSError) -> DatasetError:
+    """The problem an operating-system error while reading is."""
+    return DatasetError("", f"cannot be read ({exc.strerror or exc})")
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,7 @@ def _open_checked(path: Path, given: Path) -> BinaryIO:
         hint = "" if given.expanduser().is_absolute() else f" (looked for {path})"
         raise DatasetError("", f"file not found{hint}") from None
     except OSError as exc:
-        raise DatasetError("", f"cannot be read ({exc.strerror or exc})") from None
+        raise read_error(exc) from None
     if stat.S_ISDIR(info.st_mode):
         raise DatasetError("", "is a directory; give the path of a .jsonl, .csv or .parquet file")
     if not stat.S_ISREG(info.st_mode):
@@ -211,7 +218,7 @@ def _open_checked(path: Path, given: Path) -> BinaryIO:
     try:
         return path.open("rb")
     except OSError as exc:
-        raise DatasetError("", f"cannot be read ({exc.strerror or exc})") from None
+        raise read_error(exc) from None
 
 
 _SIGNATURES = (
@@ -857,5 +864,5 @@ def problems(
     except DatasetError as exc:
         return [Problem(redact(name), exc.where, redact(exc.field), exc.text)]
     except OSError as exc:
-        return [Problem(redact(name), "", "", f"cannot be read ({exc.strerror or exc})")]
+        return [Problem(redact(name), "", "", read_error(exc).text)]
     return []

@@ -62,7 +62,7 @@ CONTRACT = _load_sibling("dataset_contract.py")
 DatasetError = CONTRACT.DatasetError
 Summary = CONTRACT.Summary
 METADATA = CONTRACT.METADATA
-FIELD = "dataset_file"
+FIELD = CONTRACT.FIELD
 redact = CONTRACT.redact
 
 #: Defaults the questionnaire uses when there is no file to guess from.
@@ -150,7 +150,7 @@ def scan(value: object) -> Scan:
     except DatasetError as exc:
         result = Scan(summaries[0] if summaries else None, exc)
     except OSError as exc:
-        result = Scan(None, DatasetError("", f"cannot be read ({exc.strerror or exc})"))
+        result = Scan(None, CONTRACT.read_error(exc))
     if key is not None:
         with _CACHE_LOCK:
             _CACHE[key] = result

@@ -251,7 +251,7 @@ def dataset_mode_mismatch(value: object, mode: object) -> str:
     if summary is None or mode == summary.mode:
         return ""
     why = "it has a metadata column" if summary.mode == METADATA else "it has no metadata column"
-    return (
+    return redact(
         f"dataset_mode {mode!r} does not match {FIELD} {clean_path(value)}, which is in "
         f"{summary.mode} mode ({why}); choose {summary.mode}"
     )
@@ -311,7 +311,7 @@ def metadata_field_missing(value: object, name: object) -> str:
         return ""
     keys = list(summary.metadata_keys)
     shown = ", ".join(keys[:20]) + (f", ... ({len(keys)} keys)" if len(keys) > 20 else "")
-    return (
+    return redact(
         f"no row of {FIELD} {clean_path(value)} has the metadata key {name!r} "
         f"(its metadata keys: {shown})"
     )

@@ -212,3 +212,13 @@ def test_check_and_the_template_load_one_contract() -> None:
         text = (ROOT / rel).read_text(encoding="utf-8")
         for fact in ("2**63", "1024**3", "at least", "64 bits", "one JSON type", "alias"):
             assert fact not in text, (rel, fact)
+
+
+def test_questionnaire_messages_never_echo_a_credential(tmp_path: Path) -> None:
+    """The filters that list a file's metadata keys redact them like every contract message."""
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(jsonl(*({"metadata": {"question": "q", GITHUB: "a"}} for _ in range(4))))
+    assert ds.metadata_field_missing(str(path), "answer") == (
+        f"no row of dataset_file {path} has the metadata key 'answer' (its metadata keys: "
+        "question, [redacted]"
+    )

@@ -173,8 +173,8 @@ def test_too_deep_row_names_file_and_line(ws: Path) -> None:
     rows = data.read_text(encoding="utf-8").splitlines()
     rows[1] = '{"prompt": ' + "[" * 100_000 + "]" * 100_000 + ', "answer": "1"}'
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    assert problems(ws) == ["data/demo-task.jsonl: Line 2: nested too deeply to read (hundreds "
-                            "of levels of arrays or objects)"]
+    assert problems(ws) == ["data/demo-task.jsonl: line 2: not valid JSON (nested too deeply to "
+                            "read (hundreds of levels))"]
 
 
 def test_duplicate_keys_in_a_row_are_reported(ws: Path) -> None:
@@ -183,8 +183,8 @@ def test_duplicate_keys_in_a_row_are_reported(ws: Path) -> None:
     key = next(iter(json.loads(rows[2])))
     rows[2] = rows[2][:-1] + f', "{key}": "shadow"}}'
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    assert problems(ws) == [f"data/demo-task.jsonl: Line 3: duplicate key {key!r} in one object "
-                            "(JSON readers keep only the last value): remove one"]
+    assert problems(ws) == [f"data/demo-task.jsonl: line 3: not valid JSON (duplicate key "
+                            f"{key!r} in one object)"]
 
 
 # ---------------------------------------------------------------------------------------------

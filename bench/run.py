@@ -348,6 +348,8 @@ def main() -> int:
         "```",
         ".venv/bin/python bench/run.py            # full run",
         ".venv/bin/python bench/run.py --quick    # smoke run, fewer repetitions",
+        "nice -n 10 .venv/bin/python bench/run.py --before 68df223 --reps 3"
+        "   # before/after table (bench/NOTES.md)",
         "```",
         "",
         f"- Run: {dt.datetime.now().isoformat(timespec='seconds')}, mode "

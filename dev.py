@@ -60,7 +60,9 @@ def write_stamp(env: Path, wanted: str) -> None:
 def ensure_project_venv() -> Path:
     """Create .venv with uv inside it, and install this project with its test extras."""
     python = PROJECT_VENV / BIN / "python"
-    wanted = (ROOT / "pyproject.toml").read_text() + sys.version
+    init = (ROOT / "src" / "osmosis_workspace" / "__init__.py").read_text()
+    version = next((ln for ln in init.splitlines() if ln.startswith("__version__")), "")
+    wanted = (ROOT / "pyproject.toml").read_text() + version + sys.version  # metadata has it
     if python.exists() and stamp_matches(PROJECT_VENV, wanted):
         return PROJECT_VENV
     if not python.exists():

@@ -19,10 +19,7 @@ Prints a Markdown table (median, min, ratio) and the load average before and aft
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,41 +27,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import NAME, OW, make_fixture, sh
+from benchlib import (
+    NAME,
+    OW,
+    Variant,
+    bench_env,
+    fmt_s,
+    interleaved,
+    load_line,
+    make_fixture,
+    med,
+    sh,
+)
+
+#: Commands whose output (exit code, stdout, stderr) must not change between before and after.
+SAME_OUTPUT = ("`check` (full)", "`check --fast`", "`--version`", "`--help`")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--before", help="folder containing the old osmosis_workspace package")
-    ap.add_argument("--reps", type=int, default=7)
-    ap.add_argument("--out", help="also write the table to this file")
-    args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="osmosis-before-after-"))
-    home = tmp / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text(
-        "[user]\n\tname = bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n"
-    )
-    base = {
-        **os.environ,
-        "HOME": str(home),
-        "NO_COLOR": "1",
-        "COLUMNS": "120",
-        "TMPDIR": str(tmp / "proc-tmp"),
-    }
-    for var in (
-        "OSMOSIS_WORKSPACE_TEMPLATE",
-        "COPIER_CACHE_DIR",
-        "PYTHONPATH",
-        "OSMOSIS_WORKSPACE_PERF",
-    ):
-        base.pop(var, None)
-    (tmp / "proc-tmp").mkdir()
-    off = {**base, "OSMOSIS_WORKSPACE_PERF": "0"}
-    old = {**base, "PYTHONPATH": str(Path(args.before).resolve())} if args.before else None
-    load_before = os.getloadavg()
+def variants(tmp: Path, env: dict, before: str | None) -> list[Variant]:
     tpl = make_fixture(tmp)
-    ref_ws = tmp / "ref" / NAME
+    ref = tmp / "ref" / NAME
     new_args = [
         "--defaults",
         "--template",
@@ -74,105 +56,105 @@ def main() -> int:
         "--set",
         f"workspace_name={NAME}",
     ]
-    sh([OW, "new", str(ref_ws), *new_args], env=base)
+    sh([OW, "new", str(ref), *new_args], env=env)
 
     def fresh(kind: str):
         def prep(i: int) -> Path:
-            d = tmp / kind / str(i)
-            d.mkdir(parents=True)
+            (d := tmp / kind / str(i)).mkdir(parents=True)
             return d
 
         return prep
 
     def copy_ws(kind: str):
         def prep(i: int) -> Path:
-            d = tmp / kind / str(i) / NAME
-            shutil.copytree(ref_ws, d, symlinks=True)
+            shutil.copytree(ref, d := tmp / kind / str(i) / NAME, symlinks=True)
             return d
 
         return prep
 
-    # (group, label, cmd, env, prepare or cwd)
-    specs: list[tuple[str, str, list[str], dict, object]] = []
-    for label, env in (("levers off (`OSMOSIS_WORKSPACE_PERF=0`)", off), ("levers on", base)):
-        tag = "off" if env is off else "on"
-        specs.append(
-            (
-                "`new` (git init + commit)",
+    off = {**env, "OSMOSIS_WORKSPACE_PERF": "0"}
+    out = []
+    for label, e, tag in (
+        ("levers off (`OSMOSIS_WORKSPACE_PERF=0`)", off, "off"),
+        ("levers on", env, "on"),
+    ):
+        out.append(
+            Variant(
                 label,
                 [OW, "new", NAME, *new_args],
-                env,
+                e,
                 fresh(f"new-{tag}"),
+                group="`new` (git init + commit)",
             )
         )
-        specs.append(
-            (
-                "`update` v1.0.0 -> v1.1.0",
+        out.append(
+            Variant(
                 label,
                 [OW, "update", "--ref", "v1.1.0"],
-                env,
+                e,
                 copy_ws(f"upd-{tag}"),
+                group="`update` v1.0.0 -> v1.1.0",
             )
         )
-    if old is not None:
-        for label, env in (("before", old), ("after", base)):
-            specs.append(("`check` (full)", label, [OW, "check", str(ref_ws)], env, None))
-            specs.append(("`check --fast`", label, [OW, "check", "--fast", str(ref_ws)], env, None))
-            specs.append(("`--version`", label, [OW, "--version"], env, None))
-            specs.append(("`--help`", label, [OW, "--help"], env, None))
-    times: dict[int, list[float]] = {k: [] for k in range(len(specs))}
-    outputs: dict[tuple[str, str], str] = {}
-    for i in range(args.reps + 1):
-        for k, (group, label, cmd, env, prep) in enumerate(specs):
-            cwd = prep(i) if callable(prep) else None
-            t0 = time.perf_counter()
-            res = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-            elapsed = time.perf_counter() - t0
-            if res.returncode not in (0, 5):
-                raise RuntimeError(f"{cmd} ({label}) exited {res.returncode}:\n{res.stderr}")
-            if group in ("`--version`", "`--help`", "`check` (full)", "`check --fast`"):
-                outputs[(group, label)] = f"{res.returncode}\n{res.stdout}\n{res.stderr}"
-            if i:
-                times[k].append(elapsed)
-    load_after = os.getloadavg()
-    body: list[tuple[str, str]] = []
+    if before is not None:
+        old = {**env, "PYTHONPATH": str(Path(before).resolve())}
+        for label, e in (("before", old), ("after", env)):
+            for group, cmd in zip(
+                SAME_OUTPUT,
+                (
+                    [OW, "check", str(ref)],
+                    [OW, "check", "--fast", str(ref)],
+                    [OW, "--version"],
+                    [OW, "--help"],
+                ),
+                strict=True,
+            ):
+                out.append(Variant(label, cmd, e, cwd=tmp, ok=(0, 5), group=group))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--before", help="folder containing the old osmosis_workspace package")
+    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--out", help="also write the table to this file")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="osmosis-before-after-"))
+    env = bench_env(tmp)
+    load_before = load_line()
+    specs = variants(tmp, env, args.before)
+    times = interleaved(specs, args.reps)
     first: dict[str, float] = {}
-    for k, (group, label, _cmd, _env, _prep) in enumerate(specs):
-        m = statistics.median(times[k])
-        first.setdefault(group, m)
+    body, outputs = [], {}
+    for v, t in zip(specs, times, strict=True):
+        m = med(t.wall)
+        first.setdefault(v.group, m)
         body.append(
             (
-                group,
-                f"| {group} | {label} | {fmt(m)} | {fmt(min(times[k]))} | "
-                f"{m / first[group]:.2f}x |",
+                v.group,
+                f"| {v.group} | {v.label} | {fmt_s(m)} | {fmt_s(min(t.wall))} | "
+                f"{m / first[v.group]:.2f}x |",
             )
         )
+        if t.last is not None:
+            outputs[(v.group, v.label)] = (t.last.returncode, t.last.stdout, t.last.stderr)
     order = list(dict.fromkeys(group for group, _row in body))
-    rows = [
-        "| Command | Variant | Median | Min | vs first variant |",
-        "| --- | --- | --- | --- | --- |",
-        *(row for _g, row in sorted(body, key=lambda b: order.index(b[0]))),
-    ]
     same = [
         g
-        for g in {
-            s[0]
-            for s in specs
-            if s[0] in ("`--version`", "`--help`", "`check` (full)", "`check --fast`")
-        }
-        if outputs[(g, "before")] == outputs[(g, "after")]
+        for g in SAME_OUTPUT
+        if (g, "before") in outputs and outputs[(g, "before")] == outputs[(g, "after")]
     ]
     text = "\n".join(
         [
             f"Run {time.strftime('%Y-%m-%dT%H:%M:%S')}, median of {args.reps} after 1 warm-up, "
-            f"interleaved; load average before {load_before[0]:.2f} / {load_before[1]:.2f} / "
-            f"{load_before[2]:.2f}, after {load_after[0]:.2f} / {load_after[1]:.2f} / "
-            f"{load_after[2]:.2f}.",
+            f"interleaved; load average before {load_before}, after {load_line()}.",
             "",
-            *rows,
+            "| Command | Variant | Median | Min | vs first variant |",
+            "| --- | --- | --- | --- | --- |",
+            *(row for _g, row in sorted(body, key=lambda b: order.index(b[0]))),
             "",
             "Identical output (exit code, stdout, stderr) before and after: "
-            + (", ".join(sorted(same)) if same else "n/a"),
+            + (", ".join(same) if same else "n/a"),
             "",
         ]
     )
@@ -181,10 +163,6 @@ def main() -> int:
         Path(args.out).write_text(text)
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
-
-
-def fmt(x: float) -> str:
-    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s"
 
 
 if __name__ == "__main__":

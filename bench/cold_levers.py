@@ -12,25 +12,25 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import Variant, interleaved, med
+
 CHILD = r"""
-import sys, time
-t0 = time.perf_counter()
+import sys
 if sys.argv[1] == "1":
     from osmosis_workspace import perf
     perf.enable()
 from osmosis_workspace import CreateOptions, UpdateOptions, create_workspace, update_workspace
 if sys.argv[2] == "new":
-    create_workspace(sys.argv[4], {"workspace_name": "bench-ws"},
+    create_workspace("bench-ws", {"workspace_name": "bench-ws"},
                      CreateOptions(template=sys.argv[3], ref="v1.0.0"))
 else:
-    update_workspace(sys.argv[4], UpdateOptions(ref="v1.1.0"))
-print(time.perf_counter() - t0)
+    update_workspace("bench-ws", UpdateOptions(ref="v1.1.0"))
 """
 
 
@@ -41,20 +41,33 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="osmosis-cold-levers-"))
-    res: dict[tuple[str, str], list[float]] = {}
-    for i in range(args.reps):
-        for op in ("new", "update"):
-            for lev in ("0", "1"):
-                dest = tmp / f"{op}-{lev}-{i}" / "bench-ws"
-                if op == "update":
-                    shutil.copytree(args.workspace, dest, symlinks=True)
-                out = subprocess.run([sys.executable, "-c", CHILD, lev, op, args.template,
-                                      str(dest)], capture_output=True, text=True, check=True)
-                res.setdefault((op, lev), []).append(float(out.stdout.strip().splitlines()[-1]))
-    for op in ("new", "update"):
-        plain, fast = (statistics.median(res[(op, x)]) for x in ("0", "1"))
-        print(f"{op}: plain {plain:.2f} s, perf.enable() {fast:.2f} s, {plain / fast:.2f}x "
-              f"(runs: {res[(op, '0')]} / {res[(op, '1')]})")
+
+    def where(op: str, lev: str):
+        def prep(i: int) -> Path:
+            (cwd := tmp / f"{op}-{lev}-{i}").mkdir(parents=True)
+            if op == "update":
+                shutil.copytree(args.workspace, cwd / "bench-ws", symlinks=True)
+            return cwd
+
+        return prep
+
+    specs = [
+        Variant(
+            f"{op} {lev}",
+            [sys.executable, "-c", CHILD, lev, op, args.template],
+            prepare=where(op, lev),
+            group=op,
+        )
+        for op in ("new", "update")
+        for lev in ("0", "1")
+    ]
+    times = interleaved(specs, args.reps, warmup=0)
+    for k, op in enumerate(("new", "update")):
+        plain, fast = times[2 * k].wall, times[2 * k + 1].wall
+        print(
+            f"{op}: plain {med(plain):.2f} s, perf.enable() {med(fast):.2f} s, "
+            f"{med(plain) / med(fast):.2f}x (runs: {plain} / {fast})"
+        )
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

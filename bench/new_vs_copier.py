@@ -13,10 +13,7 @@ Prints a Markdown table (median, min, ratio to raw ``copier copy``) and the load
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +21,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import COPIER, NAME, OW, make_fixture, same_tree
+from benchlib import (
+    COPIER,
+    NAME,
+    OW,
+    Variant,
+    bench_env,
+    interleaved,
+    load_line,
+    make_fixture,
+    med,
+    same_tree,
+)
 
 
 def main() -> int:
@@ -34,20 +42,7 @@ def main() -> int:
     ap.add_argument("--out", help="also write the table to this file")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="osmosis-new-bench-"))
-    home = tmp / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text(
-        "[user]\n\tname = bench\n\temail = bench@example.invalid\n[init]\n\tdefaultBranch = main\n"
-    )
-    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "TMPDIR": str(tmp / "proc-tmp")}
-    for var in (
-        "OSMOSIS_WORKSPACE_TEMPLATE",
-        "COPIER_CACHE_DIR",
-        "PYTHONPATH",
-        "OSMOSIS_WORKSPACE_PERF",
-    ):
-        env.pop(var, None)
-    (tmp / "proc-tmp").mkdir()
+    env = bench_env(tmp)
     tpl = make_fixture(tmp)
     new = [
         OW,
@@ -88,38 +83,35 @@ def main() -> int:
         ),
     ]
     if args.before:
-        variants.append(("`new`, before", new, {**env, "PYTHONPATH": args.before}))
-        variants.append(
-            ("`new --no-git`, before", [*new, "--no-git"], {**env, "PYTHONPATH": args.before})
-        )
-    variants.append(("`new`, after", new, env))
-    variants.append(("`new --no-git`, after", [*new, "--no-git"], env))
-    load_before = os.getloadavg()
-    times: list[list[float]] = [[] for _ in variants]
-    for i in range(args.reps + 1):
-        for k, (label, cmd, run_env) in enumerate(variants):
-            cwd = tmp / f"v{k}" / str(i)
-            cwd.mkdir(parents=True)
-            t0 = time.perf_counter()
-            res = subprocess.run(cmd, cwd=cwd, env=run_env, capture_output=True, text=True)
-            elapsed = time.perf_counter() - t0
-            if res.returncode:
-                raise RuntimeError(f"{label} exited {res.returncode}:\n{res.stderr[-2000:]}")
-            if i:
-                times[k].append(elapsed)
-    load_after = os.getloadavg()
-    base = statistics.median(times[0])
+        old = {**env, "PYTHONPATH": args.before}
+        variants += [
+            ("`new`, before", new, old),
+            ("`new --no-git`, before", [*new, "--no-git"], old),
+        ]
+    variants += [("`new`, after", new, env), ("`new --no-git`, after", [*new, "--no-git"], env)]
+
+    def fresh(k: int):
+        def prep(i: int) -> Path:
+            (cwd := tmp / f"v{k}" / str(i)).mkdir(parents=True)
+            return cwd
+
+        return prep
+
+    load_before = load_line()
+    times = interleaved(
+        [Variant(label, cmd, e, fresh(k)) for k, (label, cmd, e) in enumerate(variants)], args.reps
+    )
+    base = med(times[0].wall)
     rows = ["| Command | Median | Min | vs raw `copier copy` |", "| --- | --- | --- | --- |"]
     for (label, _cmd, _env), t in zip(variants, times, strict=True):
         rows.append(
-            f"| {label} | {statistics.median(t):.2f} s | {min(t):.2f} s | "
-            f"{statistics.median(t) / base:.2f}x |"
+            f"| {label} | {med(t.wall):.2f} s | {min(t.wall):.2f} s | {med(t.wall) / base:.2f}x |"
         )
     same = same_tree(tmp / "v0" / "1" / NAME, tmp / f"v{len(variants) - 1}" / "1" / NAME)
     text = "\n".join(
         [
             f"Run {time.strftime('%Y-%m-%dT%H:%M:%S')}, median of {args.reps} after 1 warm-up, "
-            f"interleaved; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after.",
+            f"interleaved; load average {load_before} before, {load_line()} after.",
             "",
             *rows,
             "",

@@ -4,6 +4,7 @@ Copier, the file-copy floor and the osmosis-ai CLI. Writes docs/benchmarks.md.
 
     .venv/bin/python bench/run.py            # full run (~10-15 min on 2 busy cores)
     .venv/bin/python bench/run.py --quick    # smoke run (fewer repetitions)
+    nice -n 10 .venv/bin/python bench/run.py --before 68df223 --reps 3   # before/after table
 
 Everything runs against a throw-away git copy of this checkout (tags v1.0.0 and v1.1.0, so
 `new` and `update` take the real path users get), in a private temp dir and HOME.
@@ -18,8 +19,6 @@ import datetime as dt
 import os
 import platform
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,129 +26,37 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
-OW = str(VENV_BIN / "osmosis-workspace")
-COPIER = str(VENV_BIN / "copier")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import (
+    COPIER,
+    NAME,
+    OW,
+    ROOT,
+    Variant,
+    bench_env,
+    fmt_s,
+    interleaved,
+    make_fixture,
+    med,
+    pct,
+    same_tree,
+    sh,
+    tree_signature,
+)
+
 OSMOSIS = os.environ.get("OSMOSIS_BIN", str(ROOT / ".cache/osmosis-venv/bin/osmosis"))
-NAME = "bench-ws"
-IDENT = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
-
-
-# ----------------------------------------------------------------------------- helpers
-def sh(cmd: list[str], cwd: Path | None = None, env: dict | None = None,
-       check: bool = True) -> subprocess.CompletedProcess:
-    res = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    if check and res.returncode != 0:
-        raise RuntimeError(f"{cmd} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
-    return res
-
-
-def make_fixture(tmp: Path) -> Path:
-    """Git copy of the checkout's files (tracked + untracked, not ignored): v1.0.0, v1.1.0."""
-    tpl = tmp / "template-repo"
-    files = sh(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT).stdout
-    for rel in filter(None, files.split("\0")):
-        src = ROOT / rel
-        if rel.startswith("bench/") or not (src.exists() or src.is_symlink()):
-            continue
-        dst = tpl / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst, follow_symlinks=False)
-    sh(["git", "init", "-q"], cwd=tpl)
-    sh(["git", "add", "-A"], cwd=tpl)
-    sh(["git", *IDENT, "commit", "-qm", "v1.0.0"], cwd=tpl)
-    sh(["git", "tag", "v1.0.0"], cwd=tpl)
-    readme = tpl / "template/README.md.jinja"
-    readme.write_text(readme.read_text() + "\n<!-- bench: v1.1.0 -->\n")
-    skill = next((tpl / "template/.agents/skills").glob("*/SKILL.md*"))
-    skill.write_text(skill.read_text() + "\nBench note added in v1.1.0.\n")
-    sh(["git", *IDENT, "commit", "-qam", "v1.1.0"], cwd=tpl)
-    sh(["git", "tag", "v1.1.0"], cwd=tpl)
-    return tpl
-
-
-def tree_signature(root: Path, skip_git: bool = True) -> dict[str, tuple]:
-    """relpath -> (kind, content or link target, exec bit): a byte-for-byte comparison."""
-    sig = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        if skip_git and ".git" in dirnames:
-            dirnames.remove(".git")
-        base = Path(dirpath)
-        for name in filenames + dirnames:
-            p = base / name
-            rel = p.relative_to(root).as_posix()
-            if p.is_symlink():
-                sig[rel] = ("link", os.readlink(p), None)
-            elif p.is_file():
-                sig[rel] = ("file", p.read_bytes(), bool(p.stat().st_mode & 0o100))
-            else:
-                sig[rel] = ("dir", None, None)
-    return sig
-
-
-def same_tree(a: Path, b: Path) -> bool:
-    return tree_signature(a) == tree_signature(b)
 
 
 def git_index(path: Path) -> str:
     return sh(["git", "ls-files", "-s"], cwd=path).stdout
 
 
-class Timer:
-    def __init__(self, env: dict, warmup: int, reps: int):
-        self.env, self.warmup, self.reps = env, warmup, reps
-
-    def run(self, cmd: list[str], *, cwd: Path | None = None, prepare=None,
-            reps: int | None = None, ok=(0,)) -> list[float]:
-        """Median-ready wall times of a cold process; ``prepare(i)`` (untimed) returns cwd."""
-        times = []
-        n = self.reps if reps is None else reps
-        for i in range(self.warmup + n):
-            where = prepare(i) if prepare else cwd
-            real = [str(c).replace("{i}", str(i)) for c in cmd]
-            t0 = time.perf_counter()
-            res = subprocess.run(real, cwd=where, env=self.env, capture_output=True, text=True)
-            elapsed = time.perf_counter() - t0
-            if res.returncode not in ok:
-                raise RuntimeError(f"{real} exited {res.returncode}:\n{res.stdout[-2000:]}\n"
-                                   f"{res.stderr[-2000:]}")
-            if i >= self.warmup:
-                times.append(elapsed)
-        return times
-
-
-def interleaved(timer: Timer, specs: list[dict], reps: int | None = None) -> list[list[float]]:
-    """Round-robin over ``specs`` (A B C, A B C, ...): load drift on a shared machine then hits
-    every command of a comparison alike. Each spec: cmd, and cwd or prepare."""
-    out: list[list[float]] = [[] for _ in specs]
-    n = timer.reps if reps is None else reps
-    for i in range(timer.warmup + n):
-        for k, spec in enumerate(specs):
-            t = Timer(spec.get("env", timer.env), warmup=0, reps=1)
-            prep = spec.get("prepare")
-            times = t.run(spec["cmd"], cwd=spec.get("cwd"),
-                          prepare=(lambda _j, prep=prep, i=i: prep(i)) if prep else None)
-            if i >= timer.warmup:
-                out[k].extend(times)
-    return out
-
-
-def med(xs: list[float]) -> float:
-    return statistics.median(xs)
-
-
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    if len(xs) == 1:
-        return xs[0]
-    k = (len(xs) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
-
-
-def fmt_s(x: float) -> str:
-    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s"
+def timed(specs: list[dict], reps: int, env: dict) -> list[list[float]]:
+    """Wall times of ``specs`` (dicts: cmd, and cwd or prepare, optional env), interleaved."""
+    variants = [Variant(str(k), s["cmd"], s.get("env"), s.get("prepare"), s.get("cwd"))
+                for k, s in enumerate(specs)]
+    return [t.wall for t in interleaved(variants, reps, env=env)]
 
 
 # ----------------------------------------------------------------------------- backend worker
@@ -236,6 +143,7 @@ def build_scaled(tmp: Path, tpl: Path, counts: list[int]) -> dict[int, Path]:
 
 
 # ----------------------------------------------------------------------------- main
+DEFAULT_OUT = str(ROOT / "docs/benchmarks.md")
 NOTES_MARKER = "Analysis, profile and recommendations: see the section below"
 
 
@@ -256,11 +164,19 @@ def refresh_notes(out: Path) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: fewer repetitions")
-    ap.add_argument("--out", default=str(ROOT / "docs/benchmarks.md"))
+    ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     ap.add_argument("--refresh-notes", action="store_true",
                     help="measure nothing: re-append bench/NOTES.md to the existing --out file")
+    ap.add_argument("--before", metavar="REV",
+                    help="measure only new/update/check of commit REV against this checkout "
+                         "(bench/compare.py) and print that table")
+    ap.add_argument("--reps", type=int, default=3, help="rounds for --before (default 3)")
     args = ap.parse_args()
+    if args.before:
+        from compare import compare
+
+        return compare(args.before, args.reps, None if args.out == DEFAULT_OUT else args.out)
     if args.refresh_notes:
         return refresh_notes(Path(args.out))
     reps = 2 if args.quick else 5
@@ -269,21 +185,12 @@ def main() -> int:
     counts = [1, 5, 20]
 
     tmp = Path(tempfile.mkdtemp(prefix="osmosis-bench-"))
-    home = tmp / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text("[user]\n\tname = bench\n\temail = bench@example.invalid\n"
-                                     "[init]\n\tdefaultBranch = main\n")
-    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120",
-           "TMPDIR": str(tmp / "proc-tmp")}
-    env.pop("OSMOSIS_WORKSPACE_TEMPLATE", None)
-    env.pop("COPIER_CACHE_DIR", None)
-    env.pop("OSMOSIS_WORKSPACE_PERF", None)
+    env = bench_env(tmp)
+    home = Path(env["HOME"])
     # the CLI's render levers turned off: the "before" of the levers, measured in this run
     env_off = {**env, "OSMOSIS_WORKSPACE_PERF": "0"}
-    (tmp / "proc-tmp").mkdir()
     os.environ["HOME"] = str(home)  # in-process API calls (fixtures): same isolation
     t_start = time.time()
-    T = Timer(env, warmup=1, reps=reps)
     rows: list[tuple[str, str, list[float], str]] = []  # section, label, times, note
     facts: list[str] = []
     log = lambda m: print(f"[{time.time() - t_start:6.0f}s] {m}", flush=True)  # noqa: E731
@@ -332,7 +239,7 @@ def main() -> int:
         ("`osmosis-workspace new`, levers off (`OSMOSIS_WORKSPACE_PERF=0`)",
          {"cmd": [OW, "new", NAME, *new_args], "prepare": fresh("new-off"), "env": env_off}, ""),
     ]
-    new_times = interleaved(T, [spec for _label, spec, _note in new_specs])
+    new_times = timed([spec for _label, spec, _note in new_specs], reps, env)
     for (label, _spec, note), times in zip(new_specs, new_times, strict=True):
         rows.append(("new", label, times, note))
     same_cli = same_tree(tmp / "new-nogit" / "1" / NAME, tmp / "copier" / "1" / NAME)
@@ -369,12 +276,12 @@ def main() -> int:
             shutil.copytree(ref_ws, d, symlinks=True)
             return d
         return prep
-    upd_ow, upd_cp, upd_off = interleaved(T, [
+    upd_ow, upd_cp, upd_off = timed([
         {"cmd": [OW, "update", "--ref", "v1.1.0"], "prepare": upd_ws("upd-ow")},
         {"cmd": [COPIER, "update", "--trust", "--defaults", "--quiet", "--vcs-ref", "v1.1.0"],
          "prepare": upd_ws("upd-copier")},
         {"cmd": [OW, "update", "--ref", "v1.1.0"], "prepare": upd_ws("upd-off"),
-         "env": env_off}])
+         "env": env_off}], reps, env)
     rows.append(("update", "`osmosis-workspace update` v1.0.0 -> v1.1.0", upd_ow, ""))
     rows.append(("update", "raw `copier update --trust --defaults`", upd_cp, "baseline"))
     rows.append(("update", "`osmosis-workspace update`, levers off (`OSMOSIS_WORKSPACE_PERF=0`)",
@@ -385,11 +292,11 @@ def main() -> int:
 
     # --- check ------------------------------------------------------------------------------
     log("check")
-    c_full, c_fast, c_doc, c_ver = interleaved(T, [
+    c_full, c_fast, c_doc, c_ver = timed([
         {"cmd": [OW, "check", str(ref_ws)]},
         {"cmd": [OW, "check", "--fast", str(ref_ws)]},
         {"cmd": [OSMOSIS, "doctor", str(ref_ws)]},
-        {"cmd": [OW, "--version"]}])
+        {"cmd": [OW, "--version"]}], reps, env)
     rows.append(("check", "`osmosis-workspace check` (full)", c_full, ""))
     rows.append(("check", "`osmosis-workspace check --fast`", c_fast, ""))
     rows.append(("check", "`osmosis doctor`", c_doc, "baseline"))
@@ -398,7 +305,6 @@ def main() -> int:
     # --- scaling ----------------------------------------------------------------------------
     log("scaling fixtures")
     scaled = build_scaled(tmp, tpl, counts)
-    S = Timer(env, warmup=1, reps=scale_reps)
     scale: dict[str, dict[int, float]] = {}
     # All sizes of one command run interleaved (1, 5, 20, 1, 5, 20, ...), so load drift on
     # the shared machine does not masquerade as growth.
@@ -418,16 +324,16 @@ def main() -> int:
     specs += [("`update` v1.0.0 -> v1.1.0", n,
                {"cmd": [OW, "update", "--ref", "v1.1.0"], "prepare": upd_n(n, ws)})
               for n, ws in scaled.items()]
-    for (label, n, _spec), times in zip(specs, interleaved(S, [x[2] for x in specs]),
+    for (label, n, _spec), times in zip(specs, timed([x[2] for x in specs], scale_reps, env),
                                         strict=True):
         scale.setdefault(label, {})[n] = med(times)
-    new_1, new_4, copier_1, copier_4 = map(med, interleaved(S, [
+    new_1, new_4, copier_1, copier_4 = map(med, timed([
         {"cmd": [OW, "new", NAME, *new_args, "--set", "include_examples=false"],
          "prepare": fresh("new-1")},
         {"cmd": [OW, "new", NAME, *new_args], "prepare": fresh("new-4")},
         {"cmd": [*copier_cmd[:-1], "--data", "include_examples=false", NAME],
          "prepare": fresh("copier-1")},
-        {"cmd": copier_cmd, "prepare": fresh("copier-4")}]))
+        {"cmd": copier_cmd, "prepare": fresh("copier-4")}], scale_reps, env))
 
     # --- report -----------------------------------------------------------------------------
     log("writing report")
@@ -448,6 +354,8 @@ def main() -> int:
         "```",
         ".venv/bin/python bench/run.py            # full run",
         ".venv/bin/python bench/run.py --quick    # smoke run, fewer repetitions",
+        "nice -n 10 .venv/bin/python bench/run.py --before 68df223 --reps 3"
+        "   # before/after table (bench/NOTES.md)",
         "```",
         "",
         f"- Run: {dt.datetime.now().isoformat(timespec='seconds')}, mode "

@@ -13,43 +13,36 @@ wall time is printed too. Also checks that both produce the same tree.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import resource
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import (
+    NAME,
+    OW,
+    Variant,
+    bench_env,
+    interleaved,
+    load_line,
+    make_fixture,
+    med,
+    same_tree,
+    sh,
+)
 
 
 def main() -> None:
     before_src, reps = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 4
-    spec = importlib.util.spec_from_file_location("benchrun", HERE / "run.py")
-    br = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(br)
     tmp = Path(tempfile.mkdtemp(prefix="update-before-after-"))
-    home = tmp / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text("[user]\n\tname = bench\n\temail = bench@example.invalid\n")
-    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1", "TMPDIR": str(tmp / "proc-tmp")}
-    for key in (
-        "OSMOSIS_WORKSPACE_TEMPLATE",
-        "COPIER_CACHE_DIR",
-        "OSMOSIS_WORKSPACE_PERF",
-        "PYTHONPATH",
-    ):
-        env.pop(key, None)
-    (tmp / "proc-tmp").mkdir()
-    tpl = br.make_fixture(tmp)
-    ref = tmp / "ref" / br.NAME
-    br.sh(
+    env = bench_env(tmp)
+    tpl = make_fixture(tmp)
+    ref = tmp / "ref" / NAME
+    sh(
         [
-            br.OW,
+            OW,
             "new",
             str(ref),
             "--defaults",
@@ -58,39 +51,40 @@ def main() -> None:
             "--ref",
             "v1.0.0",
             "--set",
-            f"workspace_name={br.NAME}",
+            f"workspace_name={NAME}",
         ],
         env=env,
     )
-    variants = {"before": {**env, "PYTHONPATH": before_src}, "after": env}
-    wall: dict[str, list[float]] = {k: [] for k in variants}
-    cpu: dict[str, list[float]] = {k: [] for k in variants}
-    for i in range(1 + reps):
-        for name, venv in variants.items():
-            ws = tmp / name / str(i) / br.NAME
-            shutil.copytree(ref, ws, symlinks=True)
-            r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
-            done = subprocess.run(
-                [br.OW, "update", "--ref", "v1.1.0"],
-                cwd=ws,
-                env=venv,
-                capture_output=True,
-                text=True,
-            )
-            t1, r1 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-            assert done.returncode == 0, done.stderr
-            if i:
-                wall[name].append(t1 - t0)
-                cpu[name].append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
-    for label, data in (("wall", wall), ("CPU", cpu)):
-        for name, xs in data.items():
-            print(f"{label} {name}: median {statistics.median(xs):.2f}s, min {min(xs):.2f}s")
-        print(
-            f"{label} ratio after/before (median): "
-            f"{statistics.median(data['after']) / statistics.median(data['before']):.3f}"
+    sides = {"before": {**env, "PYTHONPATH": before_src}, "after": env}
+
+    def copy(side: str):
+        def prep(i: int) -> Path:
+            shutil.copytree(ref, ws := tmp / side / str(i) / NAME, symlinks=True)
+            return ws
+
+        return prep
+
+    times = dict(
+        zip(
+            sides,
+            interleaved(
+                [
+                    Variant(side, [OW, "update", "--ref", "v1.1.0"], e, copy(side))
+                    for side, e in sides.items()
+                ],
+                reps,
+            ),
+            strict=True,
         )
-    same = br.same_tree(tmp / "before" / "1" / br.NAME, tmp / "after" / "1" / br.NAME)
-    print(f"trees identical: {same}; load average {os.getloadavg()}")
+    )
+    for label in ("wall", "cpu"):
+        for side, t in times.items():
+            xs = getattr(t, label)
+            print(f"{label} {side}: median {med(xs):.2f}s, min {min(xs):.2f}s")
+        after, before = (med(getattr(times[s], label)) for s in ("after", "before"))
+        print(f"{label} ratio after/before (median): {after / before:.3f}")
+    same = same_tree(tmp / "before" / "1" / NAME, tmp / "after" / "1" / NAME)
+    print(f"trees identical: {same}; load average {load_line()}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+#: The one place the version is written: pyproject.toml reads it (hatch), the release tag must
+#: name it (scripts/versions.py), and workspaces record that tag as ``_commit``.
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # type checkers see the real names; at run time __getattr__ imports them

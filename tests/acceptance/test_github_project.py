@@ -51,8 +51,9 @@ CLI_HOOK = "osmosis-workspace-check"
 
 
 def project_version() -> str:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "version"]
+    from osmosis_workspace import __version__  # pyproject.toml reads it from there
+
+    return __version__
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 For each agent framework (one scaffold-matrix render each) and each worked example, the rollout
 folder is copied once as rendered and once per planted break; the copies' generated
-``tests/test_workflow.py`` then run with the osmosis venv's Python (osmosis-ai with the
+``<rollout>/tests/test_workflow.py`` then run with the osmosis venv's Python (osmosis-ai with the
 openai-agents and strands extras), directly on the rendered sources, in one process per
 framework (tests/support/rollout_workflow_runner.py). The fresh copy must pass (exit 0) and every
 broken copy must fail its tests (exit 1, not a collection or usage error).

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,12 @@ from support.github_helpers import load_workflow, run_scripts
 from support.helpers import ROOT, Osmosis, git, snapshot_template
 from support.workflow_runner import JobResult, JobRun, LocalRunner, step_name
 
+from osmosis_workspace import __version__
 from osmosis_workspace.engine.source import CANONICAL_TEMPLATE
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI, RELEASE = WORKFLOWS / "ci.yml", WORKFLOWS / "release.yml"
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+VERSION = __version__  # the one place the version is written (pyproject.toml reads it)
 TAG = f"v{VERSION}"
 
 #: Steps not run here, and why. Everything else in the workflows runs.

@@ -6,7 +6,8 @@ A throwaway copy of this repository gets three releases:
   user-editable ``data/README.md``;
 * ``v0.2.0``: renames the question to ``owner_team`` and moves the file to
   ``data/DATASETS.md`` (changing one of its lines), with a migration for each;
-* ``v0.3.0``: moves ``data/DATASETS.md`` to ``docs/DATASETS.md``, with a migration.
+* ``v0.3.0``: moves ``data/DATASETS.md`` to the workspace's ``./docs/DATASETS.md``, with a
+  migration.
 
 The migrations are this repository's own ``migrations/migrate.py`` steps, listed in
 ``copier.yml``'s ``_migrations`` the way docs/releasing.md says to.

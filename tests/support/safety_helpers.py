@@ -79,7 +79,7 @@ TINY_COPIER_YML = "_subdirectory: template\nname:\n  type: str\n  default: tiny\
 
 def tiny_template(factory: pytest.TempPathFactory) -> TemplateRepo:
     """The smallest real template with two releases (built once per session): v2 edits
-    README.md, deletes OLD.md and adds docs/NEW.md; it ignores .env like the real one."""
+    README.md, deletes OLD.md and adds its own ./docs/NEW.md; it ignores .env like the real one."""
 
     def build() -> TemplateRepo:
         root = factory.mktemp("tiny-template") / "tiny-template"

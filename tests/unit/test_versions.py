@@ -1,7 +1,8 @@
-"""One version everywhere: the package, the CLI, copier.yml, the generated pins, the changelog.
+"""One version, written once: ``__version__``; pyproject.toml, copier.yml and the changelog agree.
 
 ``scripts/versions.py`` (run by CI on every push, and by the release workflow against the tag)
-and ``scripts/changelog.py`` (the release notes) are tested here too.
+and ``scripts/changelog.py`` (the release notes) are tested here too. That a workspace made from
+a release records that release is shown in ``tests/integration/test_version_workspace.py``.
 """
 
 from __future__ import annotations
@@ -10,87 +11,109 @@ import importlib.metadata
 import re
 import shutil
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
-from support.helpers import ROOT, rendered_text_files
+import yaml
+from support.helpers import ROOT
+
+import osmosis_workspace
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import changelog
 import versions
 
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
-#: A pin of this package in a generated file: ``osmosis-workspace==X`` or a git tag ``@vX``.
-PIN = re.compile(
-    r"osmosis[-_]workspace(?:\s*==\s*|\S*?\.git@v)(\d+\.\d+\.\d+\S*?)(?=[\"'\s,;\]]|$)",
-    re.MULTILINE,
-)
+VERSION = osmosis_workspace.__version__
 
 
-def test_version_is_the_same_everywhere(default_workspace: Path) -> None:
-    import osmosis_workspace
-
-    places = versions.recorded_versions(ROOT)
-    assert set(places.values()) == {VERSION}, places
-    assert osmosis_workspace.__version__ == VERSION
-    assert importlib.metadata.version("osmosis-workspace") == VERSION
-    pins = {
-        (path.relative_to(default_workspace).as_posix(), found)
-        for path in rendered_text_files(default_workspace)
-        for found in PIN.findall(path.read_text(encoding="utf-8", errors="replace"))
-    }
-    assert all(found == VERSION for _, found in pins), pins
+def test_the_version_is_written_once_and_everything_reads_it() -> None:
     assert versions.problems(ROOT) == []
+    assert versions.module_version(ROOT) == VERSION
+    assert importlib.metadata.version("osmosis-workspace") == VERSION, (
+        "the installed metadata is stale: rerun `python3 dev.py setup`"
+    )
+    assert set(versions.recorded_versions(ROOT).values()) == {VERSION}
+
+
+def test_copier_yml_holds_no_copy_of_the_version() -> None:
+    """The template's version is its release tag; no question's default repeats it."""
+    config = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+    defaults = {
+        name: q.get("default")
+        for name, q in config.items()
+        if isinstance(q, dict) and not name.startswith("_")
+    }
+    assert VERSION not in {str(d) for d in defaults.values()}, defaults
+    assert versions.TEMPLATE_VERSION_QUESTION not in defaults
 
 
 def tree_copy(tmp_path: Path) -> Path:
-    for rel in (
-        "pyproject.toml",
-        "copier.yml",
-        "CHANGELOG.md",
-        "src/osmosis_workspace/__init__.py",
-    ):
+    for rel in ("pyproject.toml", "copier.yml", "CHANGELOG.md", versions.VERSION_FILE):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, tmp_path / rel)
     return tmp_path
 
 
-@pytest.mark.parametrize(
-    ("rel", "line", "place"),
-    [
-        ("pyproject.toml", 'version = "{}"', "pyproject.toml [project] version"),
-        ("src/osmosis_workspace/__init__.py", '__version__ = "{}"',
-         "src/osmosis_workspace/__init__.py __version__"),
-        ("copier.yml", 'default: "{}"', "copier.yml osmosis_workspace_version"),
-        ("CHANGELOG.md", "## [{}]", "CHANGELOG.md latest release"),
-    ],
-)
-def test_a_version_left_behind_is_named(tmp_path: Path, rel: str, line: str, place: str) -> None:
-    if rel == "copier.yml" and versions.template_version(ROOT) is None:
-        pytest.skip("the template records no version of its own")
-    path = tree_copy(tmp_path) / rel
+def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
-    old, new = line.format(VERSION), line.format("9.9.9")
-    if rel == "copier.yml":  # only the version question's default
-        start = text.index(f"{versions.TEMPLATE_VERSION_QUESTION}:")
-        text = text[:start] + text[start:].replace(old, new, 1)
-    else:
-        text = text.replace(old, new, 1)
-    path.write_text(text, encoding="utf-8")
-    found = versions.problems(tmp_path)
-    if rel == "pyproject.toml":  # the package's version is the reference: the others lag
-        others = [p for p in versions.recorded_versions(tmp_path) if p != place]
-        assert found == [f"{other} is {VERSION}, expected 9.9.9" for other in others]
-    else:
-        assert found == [f"{place} is 9.9.9, expected {VERSION}"]
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_a_tag_must_name_the_recorded_version(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("rel", "old", "new", "problem"),
+    [
+        (
+            "pyproject.toml",
+            'dynamic = ["version"]',
+            'version = "9.9.9"',
+            "pyproject.toml writes [project] version; declare it dynamic instead",
+        ),
+        (
+            "pyproject.toml",
+            'path = "src/osmosis_workspace/__init__.py"',
+            'path = "VERSION"',
+            "pyproject.toml [tool.hatch.version] path is 'VERSION', expected "
+            "'src/osmosis_workspace/__init__.py'",
+        ),
+        (
+            "copier.yml",
+            "\nmodel_secret:",
+            "\nosmosis_workspace_version:\n  type: str\n"
+            '  when: false\n  default: "{v}"\n\nmodel_secret:',
+            "copier.yml defines osmosis_workspace_version, a second copy of the version; "
+            "the template's version is its release tag",
+        ),
+        (
+            "CHANGELOG.md",
+            "## [{v}]",
+            "## [9.9.9]",
+            "CHANGELOG.md latest release is 9.9.9, expected {v}",
+        ),
+        (
+            versions.VERSION_FILE,
+            '__version__ = "{v}"',
+            '__version__ = "9.9.9"',
+            "CHANGELOG.md latest release is {v}, expected 9.9.9",
+        ),
+    ],
+    ids=["static-version", "hatch-path", "copier-question", "changelog", "bump-alone"],
+)
+def test_a_second_copy_or_a_version_left_behind_is_named(
+    tmp_path: Path, rel: str, old: str, new: str, problem: str
+) -> None:
+    root = tree_copy(tmp_path)
+    assert versions.problems(root) == []
+    edit(root / rel, old.format(v=VERSION), new.format(v=VERSION))
+    assert problem.format(v=VERSION) in versions.problems(root)
+
+
+def test_a_tag_must_name_the_version(tmp_path: Path) -> None:
     root = tree_copy(tmp_path)
     assert versions.problems(root, tag=f"v{VERSION}") == []
-    mismatched = versions.problems(root, tag="v99.0.0")
-    assert len(mismatched) == len(versions.recorded_versions(root))
+    assert versions.problems(root, tag="v99.0.0") == [
+        f"{place} is {VERSION}, expected 99.0.0" for place in versions.recorded_versions(root)
+    ]
     assert versions.problems(root, tag="release-1") == [
         "tag 'release-1' is not a release tag vMAJOR.MINOR.PATCH"
     ]

@@ -293,7 +293,7 @@ def _osmosis_passed(judge: str, result) -> bool:  # type: ignore[no-untyped-def]
 def test_dataset_problems_name_the_row_osmosis_names(osmosis: Osmosis, default_workspace: Path,
                                                      tmp_path: Path) -> None:
     """Our words are the dataset contract's (one wording for check and the import, see
-    docs/decisions/0008), but the place they name is the one osmosis names."""
+    docs/decisions/0008-one-dataset-contract.md), but the place they name is osmosis's."""
     from osmosis_workspace.checks import datasets
     from osmosis_workspace.checks.model import CheckContext
 

@@ -105,7 +105,7 @@ def tiny_template(factory: pytest.TempPathFactory) -> TemplateRepo:
 
 
 def small_workspace(factory: pytest.TempPathFactory, repo: TemplateRepo, version: str = V1) -> Path:
-    """A committed workspace without examples, created once per session per template/version."""
+    """A committed workspace without examples, made once per session per template and version."""
     from osmosis_workspace.api import CreateOptions, create_workspace
 
     def build() -> Path:

@@ -193,8 +193,8 @@ def format_problem(path: Path, size: int, given_is_link: bool = False) -> str:
         return "the file is empty (0 bytes)"
     if size > MAX_FILE_BYTES:
         return (
-            f"the file is {fmt_bytes(size)}; the platform accepts at most "
-            f"{fmt_bytes(MAX_FILE_BYTES)}"
+            f"the file is {fmt_bytes(size)} ({size} bytes); the platform accepts at most "
+            f"{fmt_bytes(MAX_FILE_BYTES)} ({MAX_FILE_BYTES} bytes)"
         )
     return ""
 

@@ -145,7 +145,10 @@ def test_size_cap_boundary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
             out.write(jsonl(*(prompt(i, pad=BIG) for i in range(4))))
             out.truncate(size)  # sparse: no disk is used
     too_long = "line 5: the line is longer than 16 MiB, the most one row may hold here"
-    too_big = "the file is 5.0 GiB; the platform accepts at most 5.0 GiB"
+    too_big = (
+        "the file is 5.0 GiB (5368709121 bytes); the platform accepts at most 5.0 GiB "
+        "(5368709120 bytes)"
+    )
     for path, expected in ((at_cap, too_long), (over, too_big)):
         code, err = _import(path, tmp_path / "out.jsonl", capsys)
         assert (code, err) == (1, f"dataset_file {path}: {expected}\n")

@@ -136,15 +136,17 @@ def test_import_filter_and_check_agree(
 
 
 def test_size_cap_boundary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """At the cap the file is read (and its sparse zeros refused); one byte over, it is not."""
+    """At the cap the file is read (its fifth line is refused); one byte over, it is not."""
     ws = tmp_path / "ws"
     (ws / "data").mkdir(parents=True)
     at_cap, over = ws / "data" / "at.jsonl", ws / "data" / "over.jsonl"
     for path, size in ((at_cap, C.MAX_FILE_BYTES), (over, C.MAX_FILE_BYTES + 1)):
         with path.open("wb") as out:
-            out.write(jsonl(*(prompt(i, pad=BIG) for i in range(4))))
+            out.write(jsonl(*(prompt(i, pad=BIG) for i in range(4))) + b"{oops\n")
             out.truncate(size)  # sparse: no disk is used
-    too_long = "line 5: the line is longer than 16 MiB, the most one row may hold here"
+    too_long = (
+        "line 5: not valid JSON (Expecting property name enclosed in double quotes at column 2)"
+    )
     too_big = (
         "the file is 5.0 GiB (5368709121 bytes); the platform accepts at most 5.0 GiB "
         "(5368709120 bytes)"

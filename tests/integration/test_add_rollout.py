@@ -307,7 +307,7 @@ def test_commit_refuses_to_sweep_in_uncommitted_pyproject_edits(ws: Path) -> Non
     pyproject.write_text(pyproject.read_text(encoding="utf-8") + "# mine\n", encoding="utf-8")
     before = tree_bytes(ws)
     with pytest.raises(WorkspaceError) as raised:
-        add_rollout(ws, "third", AddRolloutOptions(commit=True))
+        add_rollout(ws, "third", options=AddRolloutOptions(commit=True))
     assert raised.value.code == "dirty" and raised.value.paths == ("pyproject.toml",)
     assert tree_bytes(ws) == before
     add_rollout(ws, "third")  # without --commit the rollout is added beside the user's edit
@@ -319,7 +319,7 @@ def test_failed_commit_undoes_files_index_and_pyproject(ws: Path) -> None:
     lock.write_text("", encoding="utf-8")
     before = tree_bytes(ws)
     with pytest.raises(WorkspaceError) as raised:
-        add_rollout(ws, "third", AddRolloutOptions(commit=True))
+        add_rollout(ws, "third", options=AddRolloutOptions(commit=True))
     assert raised.value.code == "git_failed"
     assert tree_bytes(ws) == before
     lock.unlink()

@@ -153,7 +153,7 @@ def test_add_rollout_commit_leaves_other_staged_changes_staged(v2_ws: Path) -> N
     git("add", "README.md", "notes.txt", cwd=v2_ws)
     staged_readme = readme.read_bytes()
 
-    result = add_rollout(v2_ws, "second", AddRolloutOptions(commit=True))
+    result = add_rollout(v2_ws, "second", options=AddRolloutOptions(commit=True))
 
     committed = set(git("show", "--name-only", "--format=", "HEAD", cwd=v2_ws).stdout.split())
     assert committed == {*result.files, "pyproject.toml"}

@@ -79,8 +79,12 @@ def _load_sibling(name: str) -> types.ModuleType:
     """Execute ``extensions/<name>`` from the same template version as this file.
 
     A caller that executes this file from elsewhere (a git object, a wheel) provides
-    ``__template_reader__`` to read the sibling; otherwise it sits beside this file.
+    ``__template_reader__`` to read the sibling, or ``__template_sibling__`` to hand over the
+    module it already loaded; otherwise the sibling sits beside this file.
     """
+    sibling = globals().get("__template_sibling__")
+    if sibling is not None:
+        return sibling(name)  # type: ignore[no-any-return]
     reader = globals().get("__template_reader__")
     source = reader(f"extensions/{name}") if reader else None
     if source is None:

@@ -101,7 +101,7 @@ def test_typer_command_shows_dataclass_fields_as_options() -> None:
         """Say hello."""
         seen.append(args)
 
-    app = typer.Typer()
+    app = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False)
     app.command()(typer_command(Args, greet))
     app.command("other")(lambda: None)  # two commands: Typer then expects the command's name
     runner = CliRunner()

@@ -27,6 +27,18 @@ from support.template_repo import TemplateRepo, shared_template_repo
 OSMOSIS_VENV_VAR = "OSMOSIS_WORKSPACE_OSMOSIS_VENV"
 
 
+LEVELS = ("unit", "integration", "acceptance")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its level (its folder), so ``-m "unit or smoke"`` selects by level."""
+    tests = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(tests).parts if item.path.is_relative_to(tests) else ()
+        if parts and parts[0] in LEVELS:
+            item.add_marker(parts[0])
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _git_identity() -> None:
     """Commits made by Copier, the CLI or tests need an identity; never touch global config."""

@@ -25,7 +25,7 @@ from support.workspace_api_helpers import (
 from typer.testing import CliRunner
 
 from osmosis_workspace.cli.commands import typer_app
-from osmosis_workspace.exit_codes import EXIT_CODE_HELP, ExitCode
+from osmosis_workspace.exit_codes import ExitCode
 
 runner = CliRunner()
 
@@ -44,36 +44,6 @@ def payload(result: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Help and version
 # ---------------------------------------------------------------------------------------------
-
-
-def test_help_lists_commands_and_exit_codes() -> None:
-    result = invoke("--help")
-    assert result.exit_code == 0
-    for command in ("new", "update", "check", "check-update", "add-rollout"):
-        assert command in result.stdout
-    for code, text in EXIT_CODE_HELP:
-        assert f"{int(code)}  {text}" in result.stdout
-
-
-@pytest.mark.parametrize("command", ["new", "update", "check", "check-update", "add-rollout"])
-def test_every_command_has_help_with_json(command: str) -> None:
-    result = invoke(command, "--help")
-    assert result.exit_code == 0 and "--json" in result.stdout
-
-
-def test_version_and_no_arguments(tmp_path: Path) -> None:
-    assert invoke("--version").stdout.startswith("osmosis-workspace ")
-    bare = run_entry_point(cwd=tmp_path)
-    assert "Usage" in bare.stdout + bare.stderr
-
-
-def test_usage_errors_exit_2_and_speak_json(tmp_path: Path) -> None:
-    proc = run_entry_point("new", str(tmp_path / "x"), "--json", "--bogus", cwd=tmp_path)
-    assert proc.returncode == ExitCode.USAGE
-    data = json.loads(proc.stdout)
-    assert data["error"]["code"] == "usage" and "--bogus" in data["error"]["message"]
-    plain = run_entry_point("update", "--bogus", cwd=tmp_path)
-    assert plain.returncode == ExitCode.USAGE and "--bogus" in plain.stderr
 
 
 def test_add_rollout_outside_a_workspace_is_refused(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from support.template_repo import (
     TemplateRepo,
     build_template_repo,
     commit_all,
+    copy_template_files,
     shared_template_repo,
 )
 
@@ -155,4 +156,4 @@ def release_changing_every_rollout(dest: Path, repo: TemplateRepo, tag: str,
 
 
 __all__ = ["AGENTS_V2_SECTION", "V1", "V2", "TemplateRepo", "build_template_repo", "commit_all",
-           "shared_template_repo"]
+           "copy_template_files", "shared_template_repo"]

@@ -113,8 +113,9 @@ def commit_all(repo: Path, message: str, tag: str | None = None) -> None:
         git("tag", tag, cwd=repo)
 
 
-def build_template_repo(dest: Path, options: TemplateRepoOptions = TemplateRepoOptions()
-                        ) -> TemplateRepo:
+def build_template_repo(
+    dest: Path, options: TemplateRepoOptions = TemplateRepoOptions()
+) -> TemplateRepo:
     """The v1/v2 template repository described in the module docstring, at ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     (copy_repository_files if options.whole_repository else copy_template_files)(dest)
@@ -139,10 +140,12 @@ def build_template_repo(dest: Path, options: TemplateRepoOptions = TemplateRepoO
     return TemplateRepo(dest)
 
 
-def shared_template_repo(factory: pytest.TempPathFactory,
-                         options: TemplateRepoOptions = TemplateRepoOptions()) -> TemplateRepo:
+def shared_template_repo(
+    factory: pytest.TempPathFactory, options: TemplateRepoOptions = TemplateRepoOptions()
+) -> TemplateRepo:
     """:func:`build_template_repo` once per run (all xdist workers), one build per options."""
     name = "template-repo-whole" if options.whole_repository else "template-repo"
-    path = shared_build(factory, name,
-                        lambda p: build_template_repo(p / "osmosis-workspace", options))
+    path = shared_build(
+        factory, name, lambda p: build_template_repo(p / "osmosis-workspace", options)
+    )
     return TemplateRepo(path / "osmosis-workspace")

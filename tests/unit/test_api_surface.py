@@ -29,20 +29,28 @@ def test_package_exports_the_api_lazily() -> None:
 
 
 def test_error_survives_pickling_for_process_pools() -> None:
-    error = WorkspaceError("invalid_answers", "bad", problems=(AnswerProblem("q", "why"),),
-                           paths=("a",), details={"k": 1})
+    error = WorkspaceError(
+        "invalid_answers",
+        "bad",
+        problems=(AnswerProblem("q", "why"),),
+        paths=("a",),
+        details={"k": 1},
+    )
     clone = pickle.loads(pickle.dumps(error))
     assert clone == error and clone.to_dict() == error.to_dict() and str(clone) == str(error)
 
 
-@pytest.mark.parametrize("url", [
-    "https://user:token@github.com/acme/t.git",
-    "https://ghp_abcdefghijklmnopqrstuvwxyz@github.com/acme/t.git",
-    "http://x:y@localhost/t.git",
-    "ssh://git:pass@github.com/acme/t.git",
-    "https://github.com/acme/t.git?access_token=abc",
-    "https://example.com/t.git?X-Amz-Signature=abc",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:token@github.com/acme/t.git",
+        "https://ghp_abcdefghijklmnopqrstuvwxyz@github.com/acme/t.git",
+        "http://x:y@localhost/t.git",
+        "ssh://git:pass@github.com/acme/t.git",
+        "https://github.com/acme/t.git?access_token=abc",
+        "https://example.com/t.git?X-Amz-Signature=abc",
+    ],
+)
 def test_template_urls_with_credentials_are_refused(url: str, tmp_path: Path) -> None:
     assert credential_problem(url)
     with pytest.raises(WorkspaceError) as caught:
@@ -53,11 +61,16 @@ def test_template_urls_with_credentials_are_refused(url: str, tmp_path: Path) ->
     assert not (tmp_path / "ws").exists()
 
 
-@pytest.mark.parametrize("url", [
-    "gh:osmosis-ai/osmosis-workspace", "https://github.com/osmosis-ai/osmosis-workspace.git",
-    "git@github.com:osmosis-ai/osmosis-workspace.git", "ssh://git@github.com/acme/t.git",
-    "/srv/templates/osmosis-workspace",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "gh:osmosis-ai/osmosis-workspace",
+        "https://github.com/osmosis-ai/osmosis-workspace.git",
+        "git@github.com:osmosis-ai/osmosis-workspace.git",
+        "ssh://git@github.com/acme/t.git",
+        "/srv/templates/osmosis-workspace",
+    ],
+)
 def test_ordinary_template_urls_are_accepted(url: str) -> None:
     assert credential_problem(url) == ""
 

@@ -28,7 +28,8 @@ def test_dataset_import_of_a_link_to_a_system_file(tmp_path: Path) -> None:
     link.symlink_to("/etc/passwd")
     assert datasets.dataset_file_problem(str(link)) == (
         f"dataset_file {link}: is a symbolic link to /etc/passwd, which is not a dataset file "
-        "(.jsonl, .csv or .parquet); give the path of the dataset itself")
+        "(.jsonl, .csv or .parquet); give the path of the dataset itself"
+    )
 
 
 def test_dataset_import_refuses_duplicate_keys_and_deep_rows(tmp_path: Path) -> None:
@@ -38,7 +39,9 @@ def test_dataset_import_refuses_duplicate_keys_and_deep_rows(tmp_path: Path) -> 
     deep = tmp_path / "deep.jsonl"
     deep.write_text('{"prompt": ' + "[" * 100_000 + "]" * 100_000 + "}\n", encoding="utf-8")
     assert datasets.dataset_file_problem(str(dup)) == (
-        f"dataset_file {dup}: line 1: not valid JSON (duplicate key 'prompt' in one object)")
+        f"dataset_file {dup}: line 1: not valid JSON (duplicate key 'prompt' in one object)"
+    )
     assert datasets.dataset_file_problem(str(deep)) == (
         f"dataset_file {deep}: line 1: not valid JSON (nested too deeply to read (hundreds of "
-        "levels))")
+        "levels))"
+    )

@@ -26,7 +26,8 @@ def test_the_table_covers_thirty_shapes_and_spares_prose() -> None:
 def test_api_errors_are_redacted_at_the_source() -> None:
     """A backend that logs ``str(error)`` or ``to_dict()`` gets the same redaction as the CLI."""
     key = SHAPES[10][1]
-    error = WorkspaceError("internal", f"unexpected ValueError: bad {key}", paths=(f"x/{key}",),
-                           details={"why": key})
+    error = WorkspaceError(
+        "internal", f"unexpected ValueError: bad {key}", paths=(f"x/{key}",), details={"why": key}
+    )
     assert key not in str(error) + json.dumps(error.to_dict())
     assert "[redacted]" in error.message

@@ -19,9 +19,16 @@ from support import unit_guard
 from support.unit_guard import UnitIsolationError, expected_violation
 
 
-@pytest.mark.parametrize("argv", [["git", "--version"], ["copier", "--version"],
-                                  ["osmosis", "--help"], ["/usr/bin/git", "status"],
-                                  [sys.executable, "-m", "copier", "--version"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["git", "--version"],
+        ["copier", "--version"],
+        ["osmosis", "--help"],
+        ["/usr/bin/git", "status"],
+        [sys.executable, "-m", "copier", "--version"],
+    ],
+)
 def test_forbidden_programs_are_stopped_before_they_start(argv: list[str]) -> None:
     with expected_violation() as seen, pytest.raises(UnitIsolationError):
         subprocess.run(argv, capture_output=True, check=False)
@@ -55,9 +62,24 @@ def test_a_swallowed_violation_fails_the_test_and_other_levels_are_untouched(
     (unit / "test_leak.py").write_text(INNER_UNIT_TEST)
     (integration / "test_git.py").write_text(INNER_INTEGRATION_TEST)
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-         "-p", "no:xdist", "tests/unit", "tests/integration"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:xdist",
+            "tests/unit",
+            "tests/integration",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
     )
     assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
@@ -78,8 +100,9 @@ def test_local_sockets_and_plain_python_subprocesses_are_allowed() -> None:
         server.listen(1)
         with socket.create_connection(server.getsockname(), timeout=5):
             pass
-    done = subprocess.run([sys.executable, "-c", "print('ok')"], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "print('ok')"], capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "ok"
 
 

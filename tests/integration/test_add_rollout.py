@@ -97,6 +97,7 @@ def commit(root: Path, message: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.smoke  # part of `dev.py test --fast`
 def test_adds_only_the_rollout_and_its_registration(base: TwoRollouts) -> None:
     root, files = base.path, base.files
     before, after = tree_bytes(base.before), tree_bytes(root)

@@ -94,6 +94,7 @@ def test_answers_are_checked_against_their_template_version(
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.smoke  # part of `dev.py test --fast`
 def test_check_command_json_and_exit_codes(default_workspace: Path, tmp_path: Path) -> None:
     good = run_entry_point("check", "--json", str(default_workspace), cwd=tmp_path)
     assert good.returncode == ExitCode.OK, good.stdout

@@ -88,6 +88,7 @@ def without_commit_line(tree: dict[str, bytes | str]) -> dict[str, bytes | str]:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.smoke  # part of `dev.py test --fast`
 def test_clean_update_reports_skills_and_files(updated) -> None:  # type: ignore[no-untyped-def]
     path, result = updated
     assert (result.from_version, result.to_version) == (V1, V2)

@@ -4,6 +4,8 @@
     python3 dev.py demo [DEST]     render a workspace with default answers (default: ./demo)
     python3 dev.py test [ARGS...]  run the test suite (ARGS go to pytest); without ARGS the gates
                                    (ruff format --check, ruff check, mypy) run first
+    python3 dev.py test --fast     the one-minute loop: tests/unit plus the integration smoke
+                                   (no osmosis venv is built or needed)
     python3 dev.py setup           only create/refresh the environments
 
 Standard library only, so it runs on a fresh machine with Python 3.11+ and git. It creates:
@@ -192,21 +194,39 @@ def gates() -> bool:
     return True
 
 
+#: The one-minute loop: every unit test and the integration tests marked ``smoke``.
+FAST_SELECTION = ["tests/unit", "tests/integration", "-m", "unit or smoke"]
+
+
 def test(args: list[str]) -> int:
-    if not args and not gates():  # the whole suite (what CI runs) starts with the gates
+    fast = "--fast" in args
+    args = [a for a in args if a != "--fast"]
+    if not args and not fast and not gates():  # the whole suite (what CI runs) starts with them
         return 1
-    env = setup()
-    # Two workers (CI machines have 2 cores); whole files per worker so each file's session
-    # renders are made once. Pass your own -n (or -n 0) to change it.
+    env = fast_env() if fast else setup()
+    # Two workers (CI machines have 2 cores). Work stealing spreads long files over both;
+    # session builds are shared between workers (tests/support/shared.py), so nothing is built
+    # twice. Pass your own -n (or -n 0) to change it.
     parallel = [] if any(a == "-n" or a.startswith("-n") for a in args) else [
-        "-n", "2", "--dist", "loadfile"]
-    cmd = [str(PROJECT_VENV / BIN / "python"), "-m", "pytest", *parallel, *args]
+        "-n", "2", "--dist", "worksteal"]
+    selection = FAST_SELECTION if fast else []
+    cmd = [str(PROJECT_VENV / BIN / "python"), "-m", "pytest", *parallel, *selection, *args]
     print("+", " ".join(cmd), flush=True)
     code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
     if code == 5:
         print("pytest collected no tests: that is a failure here", file=sys.stderr)
         return 1
     return code
+
+
+def fast_env() -> dict[str, str]:
+    """The project venv only: the fast loop never touches the osmosis CLI or its venv."""
+    ensure_project_venv()
+    env = dict(os.environ)
+    env["PATH"] = f"{PROJECT_VENV / BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("OSMOSIS_WORKSPACE_OSMOSIS_VENV", None)
+    return env
 
 
 def main(argv: list[str]) -> int:

@@ -1,8 +1,9 @@
 """Session fixtures: one render per answer set, one osmosis venv, one isolated HOME.
 
 Renders are expensive (about half a second each) and read-only for most tests, so each answer
-set is rendered and committed once per session; a test that changes files works on its own
-copy (``helpers.committed_copy``).
+set is rendered and committed once per run, by whichever xdist worker asks first
+(``support.shared.shared_build``); a test that changes files works on its own copy
+(``helpers.committed_copy``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,22 @@ from support.helpers import (
     snapshot_template,
 )
 from support.scaffold_matrix import all_combos
-from support.workspace_api_helpers import TemplateRepo, shared_template_repo
+from support.shared import shared_build
+from support.template_repo import TemplateRepo, shared_template_repo
 
 OSMOSIS_VENV_VAR = "OSMOSIS_WORKSPACE_OSMOSIS_VENV"
+
+
+LEVELS = ("unit", "integration", "acceptance")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its level (its folder), so ``-m "unit or smoke"`` selects by level."""
+    tests = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(tests).parts if item.path.is_relative_to(tests) else ()
+        if parts and parts[0] in LEVELS:
+            item.add_marker(parts[0])
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -54,23 +68,29 @@ def osmosis(tmp_path_factory: pytest.TempPathFactory) -> Osmosis:
 
 @pytest.fixture(scope="session")
 def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every answer set in ``helpers.ANSWER_SETS`` rendered once and committed to git."""
-    out: dict[str, Path] = {}
-    for name, answers in ANSWER_SETS.items():
-        dest = tmp_path_factory.mktemp(f"render-{name}") / answers["workspace_name"]
-        out[name] = git_init_commit(render(dest, answers))
-    return out
+    """Every answer set in ``helpers.ANSWER_SETS`` rendered once per run and committed to git."""
+    return {name: render_once(tmp_path_factory, name) for name in ANSWER_SETS}
+
+
+def render_once(factory: pytest.TempPathFactory, name: str) -> Path:
+    """The committed render of ``ANSWER_SETS[name]``, shared by every worker of the run."""
+    answers = ANSWER_SETS[name]
+    workspace = answers["workspace_name"]
+    built = shared_build(factory, f"render-{name}",
+                         lambda p: git_init_commit(render(p / workspace, answers)))
+    return built / workspace
 
 
 @pytest.fixture(scope="session", params=sorted(ANSWER_SETS))
-def workspace(request: pytest.FixtureRequest, renders: dict[str, Path]) -> Path:
+def workspace(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Each committed render in turn (read-only: copy it before changing anything)."""
-    return renders[request.param]
+    return render_once(tmp_path_factory, request.param)
 
 
 @pytest.fixture(scope="session")
-def default_workspace(renders: dict[str, Path]) -> Path:
-    return renders["defaults"]
+def default_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The defaults render alone (tests that need only it never pay for the other sets)."""
+    return render_once(tmp_path_factory, "defaults")
 
 
 @pytest.fixture(scope="session")

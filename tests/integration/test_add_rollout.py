@@ -19,12 +19,22 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.helpers import GIT_ENV, VERSION_BEARING, Osmosis, git, tree_bytes
+from support.helpers import GIT_ENV, VERSION_BEARING, git, tree_bytes
+from support.rollout_workspace import (
+    SECOND,
+    SECOND_ANSWERS,
+    SECOND_ANSWERS_FILE,
+    STARTER,
+    V3,
+    V3_LINE,
+    TwoRollouts,
+    repo_with_v3,
+    two_rollout_workspace,
+)
 from support.workspace_api_helpers import (
     V2,
     TemplateRepo,
     copy_workspace,
-    release_changing_every_rollout,
 )
 from typer.testing import CliRunner
 
@@ -40,13 +50,6 @@ from osmosis_workspace.api import (
 )
 from osmosis_workspace.cli.app import typer_app
 
-V3 = "v3.0.0"
-V3_LINE = "Rollout notes added in template v3."
-STARTER = "demo-task"
-SECOND = "ticket-router"
-SECOND_ANSWERS = {"agent_framework": "openai-agents", "dataset_mode": "metadata",
-                  "grader": "json-match"}
-SECOND_ANSWERS_FILE = f".copier-answers.rollout-{SECOND}.yml"
 USER_LINE = "# kept: a line the user added to the second rollout's tools\n"
 
 
@@ -63,29 +66,19 @@ def changed_paths(before: dict[str, bytes | str], after: dict[str, bytes | str])
 
 @pytest.fixture(scope="module")
 def repo_v3(tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo) -> TemplateRepo:
-    """The shared v1/v2 template repository plus a v3 that changes every rollout's README."""
-    dest = tmp_path_factory.mktemp("add-rollout-template") / "osmosis-workspace"
-    return release_changing_every_rollout(dest, repo, V3, V3_LINE)
+    return repo_with_v3(tmp_path_factory, repo)
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory, repo_v3: TemplateRepo) -> dict[str, object]:
+def base(tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo) -> TwoRollouts:
     """A v2 workspace (committed), then the same with the second rollout added and committed."""
-    dest = tmp_path_factory.mktemp("add-rollout-ws") / STARTER
-    create_workspace(dest, {"workspace_name": STARTER, "include_examples": False},
-                     CreateOptions(template=repo_v3.location, ref=V2))
-    before = tree_bytes(dest)
-    head_before = git("rev-parse", "HEAD", cwd=dest).stdout.strip()
-    result = add_rollout(dest, SECOND, SECOND_ANSWERS, AddRolloutOptions(commit=True))
-    return {"path": dest, "before": before, "head_before": head_before, "result": result}
+    return two_rollout_workspace(tmp_path_factory, repo)
 
 
 @pytest.fixture
 def ws(tmp_path: Path, base: dict[str, object]) -> Path:
     """A private copy of the workspace with both rollouts (``.git`` included)."""
-    src = base["path"]
-    assert isinstance(src, Path)
-    return copy_workspace(src, tmp_path / src.name)
+    return copy_workspace(base.path, tmp_path / base.path.name)
 
 
 def copier(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -107,17 +100,16 @@ def commit(root: Path, message: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_adds_only_the_rollout_and_its_registration(base: dict[str, object]) -> None:
-    root, result = base["path"], base["result"]
-    assert isinstance(root, Path)
-    before, after = base["before"], tree_bytes(root)
-    assert isinstance(before, dict)
+@pytest.mark.smoke  # part of `dev.py test --fast`
+def test_adds_only_the_rollout_and_its_registration(base: TwoRollouts) -> None:
+    root, files = base.path, base.files
+    before, after = tree_bytes(base.before), tree_bytes(root)
     changed = changed_paths(before, after)
-    assert changed - {"pyproject.toml"} == set(result.files)  # type: ignore[attr-defined]
-    assert all(second_rollout_paths(rel) for rel in result.files)  # type: ignore[attr-defined]
+    assert changed - {"pyproject.toml"} == set(files)
+    assert all(second_rollout_paths(rel) for rel in files)
     assert {f"rollouts/{SECOND}/main.py", f"configs/eval/{SECOND}.toml",
             f"configs/training/{SECOND}.toml", f"data/{SECOND}.jsonl",
-            SECOND_ANSWERS_FILE} <= set(result.files)  # type: ignore[attr-defined]
+            SECOND_ANSWERS_FILE} <= set(files)
     # The root pyproject gains exactly two lines: the group entry and the uv source.
     old_lines = before["pyproject.toml"].decode().splitlines()  # type: ignore[union-attr]
     new_lines = after["pyproject.toml"].decode().splitlines()  # type: ignore[union-attr]
@@ -128,13 +120,13 @@ def test_adds_only_the_rollout_and_its_registration(base: dict[str, object]) -> 
     config = tomllib.loads(after["pyproject.toml"].decode())  # type: ignore[union-attr]
     assert config["dependency-groups"]["rollouts"] == [STARTER, SECOND]
     # Committed as one commit on top of the workspace's, with nothing left over.
-    assert git("rev-parse", "HEAD~1", cwd=root).stdout.strip() == base["head_before"]
+    head_before = git("rev-parse", "HEAD", cwd=base.before).stdout.strip()
+    assert git("rev-parse", "HEAD~1", cwd=root).stdout.strip() == head_before
     assert git("status", "--porcelain", cwd=root).stdout == ""
 
 
-def test_rollout_answers_record_the_choices_and_the_version(base: dict[str, object]) -> None:
-    root = base["path"]
-    assert isinstance(root, Path)
+def test_rollout_answers_record_the_choices_and_the_version(base: TwoRollouts) -> None:
+    root = base.path
     answers = yaml.safe_load((root / SECOND_ANSWERS_FILE).read_text(encoding="utf-8"))
     assert answers["_commit"] == V2
     assert answers["scope"] == "rollout"
@@ -149,9 +141,8 @@ def test_rollout_answers_record_the_choices_and_the_version(base: dict[str, obje
     assert data and all(set(row) >= {"metadata"} for row in data)  # metadata mode rows
 
 
-def test_workspace_check_accepts_both_rollouts(base: dict[str, object]) -> None:
-    root = base["path"]
-    assert isinstance(root, Path)
+def test_workspace_check_accepts_both_rollouts(base: TwoRollouts) -> None:
+    root = base.path
     report = check_workspace(root)
     assert report.ok, [str(p) for p in report.problems]
 
@@ -175,29 +166,6 @@ def test_check_reports_a_broken_rollout_answers_file(ws: Path, damage, needle: s
         problems = [p for p in check_workspace(ws, fast=fast).problems
                     if p.file == SECOND_ANSWERS_FILE]
         assert any(needle in p.message for p in problems), (fast, problems)
-
-
-@pytest.mark.osmosis
-@pytest.mark.parametrize("rollout", [STARTER, SECOND])
-def test_both_rollouts_pass_the_submit_preflight(
-    rollout: str, ws: Path, osmosis: Osmosis
-) -> None:
-    # The submit preflight wants the repository connected to the platform (an origin remote).
-    git("remote", "add", "origin", "https://github.com/acme/demo-task.git", cwd=ws)
-    for kind, folder in (("eval", "eval"), ("train", "training")):
-        result = osmosis.submit_dry_run(kind, f"configs/{folder}/{rollout}.toml", cwd=ws)
-        assert result.error_code == "INTERACTIVE_REQUIRED", (kind, result.stdout, result.stderr)
-        details = json.dumps(result.payload["error"].get("details", ""))
-        assert "preflight skipped" not in details.lower(), details
-
-
-@pytest.mark.osmosis
-def test_second_rollout_tests_and_dataset_pass(ws: Path, osmosis: Osmosis) -> None:
-    rollout = ws / "rollouts" / SECOND
-    tests = osmosis.python("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=rollout)
-    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
-    validated = osmosis.run("--json", "dataset", "validate", f"data/{SECOND}.jsonl", cwd=ws)
-    assert validated.code == 0, validated.stdout + validated.stderr
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from support.data_file_limits import EXPECTED, hostile_files
 from support.helpers import committed_copy, git, snapshot_template
 from typer.testing import CliRunner
 
 from osmosis_workspace import api
 from osmosis_workspace.cli.app import typer_app
-from osmosis_workspace.engine.questions import MAX_NESTING, load_data_file
 from osmosis_workspace.errors import WorkspaceError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,42 +55,11 @@ def _run_measured(args: list[str], timeout: float = 30) -> tuple[int, str, float
     return proc.returncode, output, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
-def _hostile_files(tmp_path: Path) -> dict[str, Path]:
-    fifo = tmp_path / "answers.fifo"
-    os.mkfifo(fifo)
-    sparse = tmp_path / "huge.yml"
-    with open(sparse, "wb") as handle:
-        handle.truncate(3 << 30)  # 3 GiB of holes: nothing written
-    deep_flow = tmp_path / "deep-flow.yml"
-    deep_flow.write_text("a: " + "[" * 200_000 + "]" * 200_000 + "\n", encoding="utf-8")
-    deep_block = tmp_path / "deep-block.yml"
-    deep_block.write_text("".join(f"{'  ' * i}k{i}:\n" for i in range(60)) + "  " * 60 + "v\n",
-                          encoding="utf-8")
-    return {"fifo": fifo, "dev-zero": Path("/dev/zero"), "sparse": sparse,
-            "deep-flow": deep_flow, "deep-block": deep_block}
-
-
-EXPECTED = {
-    "fifo": "not a regular file (a folder, device, FIFO or socket)",
-    "dev-zero": "not a regular file (a folder, device, FIFO or socket)",
-    "sparse": f"{3 << 30} bytes; the limit is 1048576",
-    "deep-flow": f"is nested more than {MAX_NESTING} levels deep",
-    "deep-block": f"is nested more than {MAX_NESTING} levels deep",
-}
-
-
-def test_data_file_limits_in_process_are_quick(tmp_path: Path) -> None:
-    for name, path in _hostile_files(tmp_path).items():
-        start = time.monotonic()
-        with pytest.raises(WorkspaceError) as caught:
-            load_data_file(path)
-        assert time.monotonic() - start < 1.0, name
-        assert caught.value.code == "usage" and EXPECTED[name] in caught.value.message, name
 
 
 def test_data_file_limits_in_a_real_process(tmp_path: Path, template: Path) -> None:
     """Exit 2 with the reason, no hang, bounded CPU and memory (of the process itself)."""
-    hostile = _hostile_files(tmp_path)
+    hostile = hostile_files(tmp_path)
     del hostile["deep-block"]  # parsed like deep-flow; in-process above
     for name, path in hostile.items():
         dest = tmp_path / f"ws-{name}"

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from support.helpers import git, tree_bytes
+from support.safety_helpers import small_workspace
 from support.workspace_api_helpers import (
     V1,
     V2,
     TemplateRepo,
     copy_workspace,
     run_entry_point,
-    shared_workspace,
 )
 
 from osmosis_workspace.api import CheckUpdateOptions, check_for_update
@@ -23,7 +23,9 @@ from osmosis_workspace.exit_codes import ExitCode
 
 @pytest.fixture
 def v1(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo) -> Path:
-    return copy_workspace(shared_workspace(tmp_path_factory, repo, V1), tmp_path / "v1")
+    """The shared small workspace (no worked examples): a preview renders the template twice,
+    and what these tests read (versions, skills, exit codes) does not depend on the examples."""
+    return copy_workspace(small_workspace(tmp_path_factory, repo, V1), tmp_path / "v1")
 
 
 def test_preview_lists_what_update_would_change_without_touching(v1: Path) -> None:
@@ -49,7 +51,7 @@ def test_cli_exit_codes_and_json(v1: Path, tmp_path_factory: pytest.TempPathFact
     assert (payload["result"]["current"], payload["result"]["latest"]) == (V1, V2)
     assert payload["result"]["preview"] is None
 
-    v2 = shared_workspace(tmp_path_factory, repo, V2)
+    v2 = small_workspace(tmp_path_factory, repo, V2)
     latest = run_entry_point("check-update", str(v2), cwd=v1)
     assert latest.returncode == ExitCode.OK
     assert f"Up to date: {V2} is the latest version" in latest.stdout

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from support.helpers import git
+from support.safety_helpers import small_workspace
 from support.workspace_api_helpers import (
     V1,
     V2,
@@ -20,14 +21,17 @@ from support.workspace_api_helpers import (
     add_release,
     copy_workspace,
     run_entry_point,
-    shared_workspace,
 )
 from typer.testing import CliRunner
 
 from osmosis_workspace.cli.app import typer_app
-from osmosis_workspace.exit_codes import EXIT_CODE_HELP, ExitCode
+from osmosis_workspace.exit_codes import ExitCode
 
 runner = CliRunner()
+
+
+#: Renders without the worked examples (fewer files) where a test does not read them.
+LEAN = ("--set", "include_examples=false")
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Any:
@@ -44,36 +48,6 @@ def payload(result: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Help and version
 # ---------------------------------------------------------------------------------------------
-
-
-def test_help_lists_commands_and_exit_codes() -> None:
-    result = invoke("--help")
-    assert result.exit_code == 0
-    for command in ("new", "update", "check", "check-update", "add-rollout"):
-        assert command in result.stdout
-    for code, text in EXIT_CODE_HELP:
-        assert f"{int(code)}  {text}" in result.stdout
-
-
-@pytest.mark.parametrize("command", ["new", "update", "check", "check-update", "add-rollout"])
-def test_every_command_has_help_with_json(command: str) -> None:
-    result = invoke(command, "--help")
-    assert result.exit_code == 0 and "--json" in result.stdout
-
-
-def test_version_and_no_arguments(tmp_path: Path) -> None:
-    assert invoke("--version").stdout.startswith("osmosis-workspace ")
-    bare = run_entry_point(cwd=tmp_path)
-    assert "Usage" in bare.stdout + bare.stderr
-
-
-def test_usage_errors_exit_2_and_speak_json(tmp_path: Path) -> None:
-    proc = run_entry_point("new", str(tmp_path / "x"), "--json", "--bogus", cwd=tmp_path)
-    assert proc.returncode == ExitCode.USAGE
-    data = json.loads(proc.stdout)
-    assert data["error"]["code"] == "usage" and "--bogus" in data["error"]["message"]
-    plain = run_entry_point("update", "--bogus", cwd=tmp_path)
-    assert plain.returncode == ExitCode.USAGE and "--bogus" in plain.stderr
 
 
 def test_add_rollout_outside_a_workspace_is_refused(tmp_path: Path) -> None:
@@ -132,7 +106,7 @@ def test_new_answers_from_data_file_and_set(tmp_path: Path, repo: TemplateRepo) 
     dest = tmp_path / "out"
     result = invoke("new", str(dest), "--data-file", str(answers), "--set",
                     "rollout_name=router", "--set", "skills=plan-eval,create-rollouts",
-                    "--template", repo.location, "--json")
+                    "--template", repo.location, "--json", *LEAN)
     assert result.exit_code == 0, result.stdout
     recorded = payload(result)["result"]["answers"]
     assert recorded["workspace_name"] == "ticket-desk" and recorded["rollout_name"] == "router"
@@ -183,7 +157,7 @@ def test_new_force_keeps_other_files_and_no_git(tmp_path: Path, repo: TemplateRe
     dest.mkdir()
     (dest / "notes.txt").write_text("mine\n")
     result = invoke("new", str(dest), "--defaults", "--force", "--no-git", "--template",
-                    repo.location, "--json")
+                    repo.location, "--json", *LEAN)
     assert result.exit_code == 0, result.stdout
     data = payload(result)["result"]
     assert data["commit"] is None and not (dest / ".git").exists()
@@ -203,7 +177,7 @@ def test_new_failure_inside_copier_leaves_nothing_behind(tmp_path: Path,
 
 
 def test_new_uses_the_configured_default_template(tmp_path: Path, repo: TemplateRepo) -> None:
-    result = invoke("new", str(tmp_path / "env-default"), "--defaults", "--json",
+    result = invoke("new", str(tmp_path / "env-default"), "--defaults", "--json", *LEAN,
                     env={"OSMOSIS_WORKSPACE_TEMPLATE": repo.location})
     assert result.exit_code == 0, result.stdout
     assert payload(result)["result"]["template"] == repo.location
@@ -216,7 +190,9 @@ def test_new_uses_the_configured_default_template(tmp_path: Path, repo: Template
 
 def test_update_human_output_and_answer_change(tmp_path: Path, repo: TemplateRepo,
                                                tmp_path_factory: pytest.TempPathFactory) -> None:
-    ws = copy_workspace(shared_workspace(tmp_path_factory, repo, V2), tmp_path / "ws")
+    # The small workspace (no worked examples) shared with the safety tests: an update renders
+    # the template twice, and the examples add nothing to what this test reads.
+    ws = copy_workspace(small_workspace(tmp_path_factory, repo, V2), tmp_path / "ws")
     result = invoke("update", str(ws), "--set", "python_version=3.13")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert f"Updated from {V2} to {V2}." in result.stdout

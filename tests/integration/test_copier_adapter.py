@@ -14,11 +14,10 @@ from pathlib import Path
 
 import copier
 import pytest
-from copier.errors import InteractiveSessionError, TaskError, UnsafeTemplateError, UserMessageError
 from support.workspace_api_helpers import TemplateRepo
 
 from osmosis_workspace import api
-from osmosis_workspace.engine.copier_adapter import CopyOptions, copy, error_for
+from osmosis_workspace.engine.copier_adapter import CopyOptions, copy
 from osmosis_workspace.engine.questions import cast_value, validate_answers
 from osmosis_workspace.engine.render import load_rules
 from osmosis_workspace.engine.source import resolve
@@ -52,25 +51,6 @@ def test_remote_template_is_read_at_the_version_copier_renders(repo: TemplateRep
     assert questionnaire is not None and rules is not None
     assert rules.filter("secret_problem") is not None  # the extensions came along
     assert not validate_answers(questionnaire, {"workspace_name": "fine"}, rules)
-
-
-@pytest.mark.parametrize(
-    ("exc", "code", "exit_code"),
-    [
-        (InteractiveSessionError("no tty"), "usage", ExitCode.USAGE),
-        (UnsafeTemplateError(["tasks"]), "unsafe_template", ExitCode.REFUSED),
-        (TaskError("exit 3", 3, "", ""), "copier_failed", ExitCode.ERROR),
-        # Copier words downgrades and dirty trees as plain user messages: update refuses both
-        # itself before Copier runs, so here they are only "Copier failed", whatever the text.
-        (UserMessageError("You are downgrading from 2 to 1"), "copier_failed", ExitCode.ERROR),
-        (UserMessageError("Destination repository is dirty"), "copier_failed", ExitCode.ERROR),
-        (RuntimeError("boom"), "copier_failed", ExitCode.ERROR),
-    ],
-)
-def test_errors_are_mapped_by_class(exc: Exception, code: str, exit_code: ExitCode) -> None:
-    error = error_for(exc, action="render the template")
-    assert (error.code, error.exit_code) == (code, exit_code)
-    assert error.details["exception"] == type(exc).__name__
 
 
 def test_an_answer_only_copier_rejects_is_named_without_echoing_it(tmp_path: Path) -> None:

@@ -1,48 +1,19 @@
 """The workspace's held-out split helper (tools/split_dataset.py), run as users run it.
 
-Deterministic (same seed, same bytes), every row exactly once, stratified when asked, outputs
-that the pinned `osmosis dataset validate` accepts, and clear errors that leave nothing behind.
+Deterministic (same seed, same bytes), every row exactly once, stratified when asked, and clear
+errors that leave nothing behind. That the pinned `osmosis dataset validate` accepts the outputs
+is tests/acceptance/test_split_osmosis.py.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from support.helpers import Osmosis
-
-SCRIPT = Path("tools") / "split_dataset.py"
-
-
-def split(workspace: Path, dataset: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(workspace / SCRIPT), str(dataset), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def outputs(dataset: Path) -> tuple[Path, Path]:
-    return (
-        dataset.with_name(f"{dataset.stem}-train.jsonl"),
-        dataset.with_name(f"{dataset.stem}-heldout.jsonl"),
-    )
-
-
-def labelled_rows(count: int = 40) -> str:
-    """Prompt-mode rows whose answers fall in three uneven classes (20 / 12 / 8)."""
-    labels = ["billing"] * 20 + ["shipping"] * 12 + ["technical"] * 8
-    rows = [
-        {"user_prompt": f"Ticket {i}: route me", "ground_truth": labels[i % len(labels)]}
-        for i in range(count)
-    ]
-    return "".join(json.dumps(row) + "\n" for row in rows)
+from support.split_script import SCRIPT, labelled_rows, outputs, split
 
 
 def test_the_script_is_shipped_in_every_workspace(default_workspace: Path) -> None:
@@ -80,22 +51,6 @@ def test_stratified_split_keeps_each_class_share(default_workspace: Path, tmp_pa
     _, held_out = outputs(dataset)
     labels = Counter(json.loads(line)["ground_truth"] for line in held_out.read_text().splitlines())
     assert labels == {"billing": 5, "shipping": 3, "technical": 2}
-
-
-@pytest.mark.osmosis
-def test_outputs_pass_osmosis_dataset_validate(
-    default_workspace: Path, osmosis: Osmosis, tmp_path: Path
-) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(default_workspace / "data" / "multiply.jsonl", data)
-    (data / "tickets.jsonl").write_text(labelled_rows(), encoding="utf-8")
-    assert split(default_workspace, data / "multiply.jsonl").returncode == 0
-    stratified = split(default_workspace, data / "tickets.jsonl", "--stratify", "ground_truth")
-    assert stratified.returncode == 0
-    for path in [*outputs(data / "multiply.jsonl"), *outputs(data / "tickets.jsonl")]:
-        result = osmosis.run("--json", "dataset", "validate", f"data/{path.name}", cwd=tmp_path)
-        assert result.code == 0, (path.name, result.stdout[-2000:], result.stderr[-2000:])
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Update scenarios through the real Copier and git, on a template repository with two tags.
 
-``workspace_api_helpers.build_template_repo`` makes v1.0.0 and v2.0.0 of the template (v2 adds a
+``support.template_repo.build_template_repo`` makes v1.0.0 and v2.0.0 of the template (v2 adds a
 skill, removes one, edits AGENTS.md, renames one file and deletes another). Every test copies a
 workspace created at v1 and updates it.
 """
@@ -94,6 +94,7 @@ def without_commit_line(tree: dict[str, bytes | str]) -> dict[str, bytes | str]:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.smoke  # part of `dev.py test --fast`
 def test_clean_update_reports_skills_and_files(updated) -> None:  # type: ignore[no-untyped-def]
     path, result = updated
     assert (result.from_version, result.to_version) == (V1, V2)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from support.helpers import git, tree_bytes
 from support.safety_helpers import V1, full_state, private_files_repo, small_workspace, stop_env
+from support.shared import shared_build
 from support.workspace_api_helpers import (
     V2,
     TemplateRepo,
@@ -23,7 +24,6 @@ from support.workspace_api_helpers import (
     copy_workspace,
     release_changing_every_rollout,
     run_entry_point,
-    shared,
 )
 
 from osmosis_workspace.api import AddRolloutOptions, CreateOptions, create_workspace
@@ -36,8 +36,9 @@ ADDED = ("billing", "triage")
 ANSWERS = {"workspace_name": "demo-task", "include_examples": False}
 
 
-def _v3_repo(factory: pytest.TempPathFactory, repo: TemplateRepo) -> TemplateRepo:
-    dest = factory.mktemp("template-v3") / "osmosis-workspace"
+def _v3_repo(root: Path, repo: TemplateRepo) -> TemplateRepo:
+    dest = root / "template-v3" / "osmosis-workspace"
+    dest.parent.mkdir(parents=True)
     return release_changing_every_rollout(dest, repo, V3, V3_LINE)
 
 
@@ -45,9 +46,9 @@ def _v3_repo(factory: pytest.TempPathFactory, repo: TemplateRepo) -> TemplateRep
 def three_projects(tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo) -> Path:
     """A v2 workspace, two rollouts added, and a user edit committed in each of the three."""
 
-    def build() -> Path:
-        v3 = _v3_repo(tmp_path_factory, repo)
-        ws = tmp_path_factory.mktemp("ws-all") / "demo-task"
+    def build(root: Path) -> None:
+        v3 = _v3_repo(root, repo)
+        ws = root / "ws" / "demo-task"
         create_workspace(ws, ANSWERS, CreateOptions(template=v3.location, ref=V2))
         for name in ADDED:
             add_rollout(ws, name, {}, AddRolloutOptions(commit=True))
@@ -57,9 +58,8 @@ def three_projects(tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo)
                 main.read_text(encoding="utf-8") + f"# my edit in {name}\n", encoding="utf-8"
             )
         commit_all(ws, "My edits in every rollout")
-        return ws
 
-    return shared("update-all-three-projects", build)
+    return shared_build(tmp_path_factory, "update-all-three-projects", build) / "ws" / "demo-task"
 
 
 def _answers_files(ws: Path) -> list[Path]:

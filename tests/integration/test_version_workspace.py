@@ -15,7 +15,7 @@ import yaml
 from support.helpers import git, rendered_text_files
 from support.workspace_api_helpers import TemplateRepo
 
-from osmosis_workspace import __version__, create_workspace
+from osmosis_workspace import CreateOptions, __version__, create_workspace
 
 #: A pin of this package in a generated file: ``osmosis-workspace==X`` or a git ref ``@vX``.
 PIN = re.compile(r"osmosis[-_]workspace\s*(?:==\s*|@\s*git\+\S+@)v?(\d+\.\d+\.\d+[^\s\"',;\]}]*)")
@@ -31,8 +31,7 @@ def test_a_workspace_made_from_the_release_tag_names_the_package_version(
     create_workspace(
         dest,
         {"workspace_name": "version-ws", "include_examples": False},
-        template=str(release),
-        ref=f"v{__version__}",
+        CreateOptions(template=str(release), ref=f"v{__version__}"),
     )
 
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text(encoding="utf-8"))

@@ -9,25 +9,29 @@ import importlib.util
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 import tomlkit
 import yaml
 
-from support.helpers import ROOT, Osmosis, git
-
-V1, V2 = "v1.0.0", "v2.0.0"
-#: Skills the throwaway template gets, so update scenarios never depend on the real skills.
-SKILL_KEPT, SKILL_RETIRED, SKILL_FRESH = "fixture-kept", "fixture-retired", "fixture-fresh"
-V2_SKILL_LINE = "Release 2 of the template adds this line."
-
+from support.helpers import Osmosis, git
+from support.template_repo import (
+    SKILL_FRESH,
+    SKILL_KEPT,
+    SKILL_RETIRED,
+    V1,
+    V2,
+    V2_SKILL_LINE,
+    TemplateRepo,
+    TemplateRepoOptions,
+    shared_template_repo,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Workflows and hooks
@@ -102,66 +106,15 @@ def cli_command_problem(words: list[str]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# A throwaway template repository with two releases
+# The template repository with two releases, as a workspace's CI installs it
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TemplateRepo:
-    path: Path
-
-    def skill_file(self, skill: str) -> str:
-        return f".agents/skills/{skill}/SKILL.md"
-
-
-def _skill(name: str, body: str) -> str:
-    return (f"---\nname: {name}\ndescription: Use when the update tests need a skill named "
-            f"{name}.\n---\n\n# {name}\n\n{body}\n")
-
-
-def build_template_repo(dest: Path) -> TemplateRepo:
-    """This repository's files (tracked and new, as now) at v1.0.0, and a v2.0.0 on top.
-
-    v2 adds the skill ``fixture-fresh``, removes ``fixture-retired`` and appends a line to
-    ``fixture-kept``.
-    """
-    listed = git("ls-files", "-co", "--exclude-standard", "-z", cwd=ROOT).stdout.split("\0")
-    for rel in filter(None, listed):
-        source, target = ROOT / rel, dest / rel
-        if not (source.exists() or source.is_symlink()):
-            continue  # deleted in the working tree
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            target.symlink_to(os.readlink(source))
-        elif source.is_file():
-            shutil.copy2(source, target)
-    skills = dest / "template" / ".agents" / "skills"
-    for name in (SKILL_KEPT, SKILL_RETIRED):
-        (skills / name).mkdir(parents=True)
-        (skills / name / "SKILL.md").write_text(_skill(name, "Release 1."), encoding="utf-8")
-    git("init", "-q", "-b", "main", cwd=dest)
-    git("add", "-A", cwd=dest)
-    git("commit", "-q", "-m", "Release 1", cwd=dest)
-    git("tag", V1, cwd=dest)
-
-    shutil.rmtree(skills / SKILL_RETIRED)
-    (skills / SKILL_FRESH).mkdir()
-    (skills / SKILL_FRESH / "SKILL.md").write_text(_skill(SKILL_FRESH, "New."), encoding="utf-8")
-    kept = skills / SKILL_KEPT / "SKILL.md"
-    kept.write_text(kept.read_text(encoding="utf-8") + V2_SKILL_LINE + "\n", encoding="utf-8")
-    git("add", "-A", cwd=dest)
-    git("commit", "-q", "-m", "Release 2", cwd=dest)
-    git("tag", V2, cwd=dest)
-    return TemplateRepo(dest)
-
-
-def shared_published_template(factory: Any) -> TemplateRepo:
-    """:func:`build_template_repo` once per session: the whole repository (an installable
-    osmosis-workspace package too) at tags v1.0.0 and v2.0.0, as a workspace's CI finds it."""
-    from support.workspace_api_helpers import shared
-
-    return shared("published-template", lambda: build_template_repo(
-        factory.mktemp("published-template") / "osmosis-workspace"))
+def shared_published_template(factory: pytest.TempPathFactory) -> TemplateRepo:
+    """The one template-repository builder (``support.template_repo``) over the whole
+    repository (an installable osmosis-workspace package too) at tags v1.0.0 and v2.0.0, once
+    per run."""
+    return shared_template_repo(factory, TemplateRepoOptions(whole_repository=True))
 
 
 def with_bare_origin(workspace: Path, origin: Path) -> Path:
@@ -234,3 +187,7 @@ def add_rollout_to_root_pyproject(workspace: Path, name: str) -> None:
     source.update({"path": f"rollouts/{name}", "editable": True})
     doc["tool"]["uv"]["sources"][name] = source
     path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+
+
+__all__ = ["SKILL_FRESH", "SKILL_KEPT", "SKILL_RETIRED", "V1", "V2", "V2_SKILL_LINE",
+           "TemplateRepo"]

@@ -16,7 +16,9 @@ import pytest
 
 from osmosis_workspace.engine.stops import ARMED_ENV, ARMED_VALUE, ENV
 from support.helpers import git
-from support.workspace_api_helpers import DEFAULT_ANSWERS, V1, V2, TemplateRepo, commit_all, shared
+from support.shared import shared_build
+from support.template_repo import V1, V2, TemplateRepo, commit_all
+from support.workspace_api_helpers import DEFAULT_ANSWERS
 
 V3 = "v3.0.0"
 #: A workspace without the worked examples: fewer files, so updates run faster.
@@ -61,17 +63,16 @@ def private_files_repo(factory: pytest.TempPathFactory, repo: TemplateRepo) -> T
     """The shared v1/v2 template plus a v3 that ships ``V3_FILES`` (an .env, a file in the
     ignored .osmosis/ folder, and TODO.md), built once per session."""
 
-    def build() -> TemplateRepo:
-        dest = factory.mktemp("private-template") / "osmosis-workspace"
-        git("clone", "-q", str(repo.path), str(dest), cwd=dest.parent)
+    def build(root: Path) -> None:
+        dest = root / "osmosis-workspace"
+        git("clone", "-q", str(repo.path), str(dest), cwd=root)
         for rel, text in V3_FILES.items():
             target = dest / "template" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
         commit_all(dest, "Template v3: private and local files", V3)
-        return TemplateRepo(dest)
 
-    return shared("private-files-repo", build)
+    return TemplateRepo(shared_build(factory, "private-files-repo", build) / "osmosis-workspace")
 
 
 TINY_COPIER_YML = "_subdirectory: template\nname:\n  type: str\n  default: tiny\n"
@@ -81,8 +82,7 @@ def tiny_template(factory: pytest.TempPathFactory) -> TemplateRepo:
     """The smallest real template with two releases (built once per session): v2 edits
     README.md, deletes OLD.md and adds its own ./docs/NEW.md; it ignores .env like the real one."""
 
-    def build() -> TemplateRepo:
-        root = factory.mktemp("tiny-template") / "tiny-template"
+    def build(root: Path) -> None:
         tpl = root / "template"
         tpl.mkdir(parents=True)
         (root / "copier.yml").write_text(TINY_COPIER_YML)
@@ -99,21 +99,24 @@ def tiny_template(factory: pytest.TempPathFactory) -> TemplateRepo:
         (tpl / "docs").mkdir()
         (tpl / "docs" / "NEW.md").write_text("arrived in v2\n")
         commit_all(root, "v2", V2)
-        return TemplateRepo(root)
 
-    return shared("tiny-template", build)
+    return TemplateRepo(shared_build(factory, "tiny-template", build))
 
 
 def small_workspace(factory: pytest.TempPathFactory, repo: TemplateRepo, version: str = V1) -> Path:
     """A committed workspace without examples, made once per session per template and version."""
     from osmosis_workspace.api import CreateOptions, create_workspace
 
-    def build() -> Path:
-        dest = factory.mktemp(f"small-{version}") / SMALL["workspace_name"]
-        create_workspace(dest, SMALL, CreateOptions(template=repo.location, ref=version))
-        return dest
-
-    return shared(f"small-{repo.location}-{version}", build)
+    name = SMALL["workspace_name"]
+    key = f"small-{repo.path.parent.name}-{repo.path.name}-{version}"
+    built = shared_build(
+        factory,
+        key,
+        lambda p: create_workspace(
+            p / name, SMALL, CreateOptions(template=repo.location, ref=version)
+        ),
+    )
+    return built / name
 
 
 __all__ = [

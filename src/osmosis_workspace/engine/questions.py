@@ -12,9 +12,10 @@ a question without ``type`` takes its default's type (``bool``, ``int``, ``float
 and ``yaml`` for anything else (a list, ``null``, or no default at all); answers are cast
 exactly as Copier casts them (:func:`cast_value`). One deliberate difference: a ``bool``
 answer must be a boolean, a number or one of YAML's yes/no words, where Copier would turn any
-other text (``"maybe"``) into ``True``. ``tests/unit/test_questionnaire_parity.py`` runs every
-question of ``copier.yml`` through real Copier and this module over a corpus of good and bad
-answers and requires the same verdict and the same value. ``!include`` is resolved like
+other text (``"maybe"``) into ``True``.
+``tests/integration/test_questionnaire_parity.py`` runs every question of ``copier.yml``
+through real Copier and this module over a corpus of good and bad answers and requires the
+same verdict and the same value. ``!include`` is resolved like
 Copier resolves it (a glob relative to the template root, every document of every matching
 file, multi-document merge); see docs/decisions/0003-one-questionnaire.md.
 """

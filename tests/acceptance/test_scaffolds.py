@@ -98,8 +98,10 @@ def test_matrix_is_ruff_clean(matrix: dict[str, Path]) -> None:
 
 def test_levered_matrix_render_equals_plain_copier(matrix: dict[str, Path], tmp_path: Path) -> None:
     """The matrix is rendered with the speed levers on; plain Copier (a fresh process, no
-    levers) renders a combo that touches every optional part to the same bytes."""
-    combo = Combo("strands", "harbor", "metadata", "llm-judge")
+    levers) renders a Strands, Harbor, metadata combo to the same bytes."""
+    combo = next(
+        c for c in COMBOS if (c.framework, c.backend, c.mode) == ("strands", "harbor", "metadata")
+    )
     script = (
         "import sys; from pathlib import Path; from support.helpers import render;"
         "from support.scaffold_matrix import Combo;"

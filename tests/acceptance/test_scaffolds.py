@@ -5,10 +5,8 @@ compiled, linted, and its grader, scoring and tool tests run. The checks that co
 combo run on a covering subset (``scaffold_matrix.covering_combos``): every framework x backend
 x mode triple (what the workflow and entrypoint code depend on) and every pair of any two
 answers. Those are the generated workflow tests and the submit preflight (batched in one
-interpreter, ``Osmosis.submit_dry_runs``). Local evaluations run for the two graders with a
-runtime path of their own (JSON match on metadata rows, LLM judge); the frameworks' eval round
-trips are ``test_examples_harbor`` (the examples are the scaffold byte for byte) and
-``test_eval_run`` (the default workspace).
+interpreter, ``Osmosis.submit_dry_runs``). One local evaluation runs, for the grader with a
+runtime path of its own (``EVAL_CASES`` says what covers the others).
 """
 
 from __future__ import annotations
@@ -273,13 +271,14 @@ def test_rewards_are_finite_and_in_unit_interval(matrix: dict[str, Path], grader
     check()
 
 
-#: The graders whose eval path differs at run time: JSON replies on metadata rows, and a judge
-#: model called by the grader. The frameworks' round trips run in ``test_examples_harbor`` and
-#: ``test_eval_run`` (see the module docstring).
-EVAL_CASES = [
-    Combo("custom", "local", "metadata", "json-match"),
-    Combo("custom", "local", "prompt", "llm-judge"),
-]
+#: The one grader that calls a model at run time (the judge), on metadata rows (the dataset mode
+#: whose prompt the workflow builds from row fields). What the other combos would add is
+#: covered elsewhere: replies and scores of every grader by the generated grader and scoring
+#: tests of every combo and ``test_rewards_are_finite_and_in_unit_interval``; the workflow of
+#: every framework x backend x mode by the workflow tests of the covering combos; the eval
+#: round trip of OpenAI Agents and Strands by ``test_examples_harbor`` (the examples are the
+#: scaffold byte for byte) and of the default prompt-mode rollout by ``test_eval_run``.
+EVAL_CASES = [Combo("custom", "local", "metadata", "llm-judge")]
 #: Rows 0 and 1: one answered right, one wrong, each after a calculator call.
 EVAL_ROWS = range(2)
 

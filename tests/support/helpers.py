@@ -378,7 +378,12 @@ class Osmosis:
 
         ``OPENAI_API_BASE`` sends LiteLLM's ``openai/*`` models (and anything the rollout asks
         through LiteLLM) to that URL, a fake server on 127.0.0.1 in tests; the key is a dummy.
+        The rollout's own venv installs from the machine's uv cache (HOME is isolated, and an
+        empty cache would download and unpack every wheel again, run after run).
         """
+        extra_env.setdefault(
+            "UV_CACHE_DIR", os.environ.get("UV_CACHE_DIR") or str(Path.home() / ".cache" / "uv")
+        )
         return self.run(
             "--json",
             "eval",

@@ -9,9 +9,12 @@ set is rendered and committed once per run, by whichever xdist worker asks first
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from support import scaffold_matrix
 from support.helpers import (
     ANSWER_SETS,
     GIT_ENV,
@@ -21,7 +24,7 @@ from support.helpers import (
     snapshot_template,
 )
 from support.scaffold_matrix import all_combos
-from support.shared import shared_build
+from support.shared import shared_build, shared_root
 from support.template_repo import TemplateRepo, shared_template_repo
 
 OSMOSIS_VENV_VAR = "OSMOSIS_WORKSPACE_OSMOSIS_VENV"
@@ -63,7 +66,9 @@ def osmosis(tmp_path_factory: pytest.TempPathFactory) -> Osmosis:
         )
     python312 = os.environ.get("UV_PYTHON") or str(Path(venv) / "bin" / "python")
     home = tmp_path_factory.mktemp("osmosis-home")
-    return Osmosis(venv=Path(venv), home=home, python312=python312)
+    pycache = shared_root(tmp_path_factory) / "osmosis-pycache"  # see Osmosis.pycache
+    pycache.mkdir(exist_ok=True)
+    return Osmosis(venv=Path(venv), home=home, python312=python312, pycache=pycache)
 
 
 @pytest.fixture(scope="session")
@@ -95,16 +100,23 @@ def default_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def matrix_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every scaffold combination rendered once into one folder, each committed to git.
+    """Every scaffold combination rendered once per run into one folder, each committed to git.
 
-    Renders come from a plain snapshot of the template (no clone per render); nothing else is
-    ever written into this folder, so tests can check that no render wrote beside itself.
+    Built once and shared by the xdist workers (``support.shared``), in a process of its own
+    that renders with the product's speed levers (``scaffold_matrix.render_matrix``), from a
+    plain snapshot of the template (no clone per render). Nothing else is ever written into
+    this folder, so tests can check that no render wrote beside itself.
     """
-    template = snapshot_template(tmp_path_factory.mktemp("template") / "t")
-    root = tmp_path_factory.mktemp("matrix")
-    for combo in all_combos():
-        git_init_commit(render(root / combo.name, combo.answers, src=template, vcs_ref=None))
-    return root
+    template = shared_build(tmp_path_factory, "matrix-template", snapshot_template)
+
+    def build(root: Path) -> None:
+        script = Path(scaffold_matrix.__file__)
+        env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(script.parent.parent)}
+        subprocess.run(
+            [sys.executable, str(script), str(root), str(template)], env=env, check=True
+        )
+
+    return shared_build(tmp_path_factory, "matrix", build)
 
 
 @pytest.fixture(scope="session")

@@ -68,8 +68,13 @@ def examples(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def harbor_metadata(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Harbor scaffold in metadata mode: the case where Harbor supplies the instruction."""
-    answers = {"workspace_name": "hb-meta", "execution_backend": "harbor",
-               "dataset_mode": "metadata", "grader": "numeric", "include_examples": False}
+    answers = {
+        "workspace_name": "hb-meta",
+        "execution_backend": "harbor",
+        "dataset_mode": "metadata",
+        "grader": "numeric",
+        "include_examples": False,
+    }
     dest = tmp_path_factory.mktemp("hb-meta") / "hb-meta"
     return git_init_commit(render(dest, answers, src=template, vcs_ref=None))
 
@@ -108,13 +113,18 @@ def test_example_files_follow_the_list() -> None:
     guard = "{% if include_examples %}"
     folders = sorted(p for p in (ROOT / "template/rollouts").iterdir() if guard in p.name)
     assert [p.name.removeprefix(guard).removesuffix("{% endif %}") for p in folders] == sorted(
-        module.example_rollouts)
+        module.example_rollouts
+    )
     for kind in ("eval", "training"):
         configs = [p.name for p in (ROOT / "template/configs" / kind).iterdir() if guard in p.name]
-        assert sorted(configs) == sorted(f"{guard}{n}.toml{{% endif %}}.jinja"
-                                         for n in module.example_rollouts), kind
-    files = [p for p in (ROOT / "template").rglob("*.jinja")
-             if guard + "multiply-" in p.relative_to(ROOT).as_posix()]
+        assert sorted(configs) == sorted(
+            f"{guard}{n}.toml{{% endif %}}.jinja" for n in module.example_rollouts
+        ), kind
+    files = [
+        p
+        for p in (ROOT / "template").rglob("*.jinja")
+        if guard + "multiply-" in p.relative_to(ROOT).as_posix()
+    ]
     assert len(files) == 3 * 16 + 3 + 6  # 16 files per rollout, a Harbor task, two configs each
     for path in files:
         flavour = re.search(r"\{%- set flavour = '([a-z-]+)' -%\}", path.read_text())
@@ -131,16 +141,23 @@ def test_validator_names_the_same_examples() -> None:
     assert f"dataset_name == '{module.example_dataset}'" in spec["validator"]
 
 
-def test_examples_are_the_scaffold_byte_for_byte(template: Path, examples: Path,
-                                                 tmp_path: Path) -> None:
+def test_examples_are_the_scaffold_byte_for_byte(
+    template: Path, examples: Path, tmp_path: Path
+) -> None:
     """Each example equals the starter rollout a workspace gets with the example's answers."""
     task = (ROOT / "includes/examples/task.txt.jinja").read_text().strip()
     for flavour, (framework, backend) in names_module().examples.items():
         rollout = f"multiply-{flavour}"
-        answers = {"workspace_name": rollout, "agent_framework": framework,
-                   "execution_backend": backend, "dataset_mode": "prompt", "grader": "numeric",
-                   "dataset_name": "multiply", "task_description": task,
-                   "include_examples": False}
+        answers = {
+            "workspace_name": rollout,
+            "agent_framework": framework,
+            "execution_backend": backend,
+            "dataset_mode": "prompt",
+            "grader": "numeric",
+            "dataset_name": "multiply",
+            "task_description": task,
+            "include_examples": False,
+        }
         scaffold = render(tmp_path / rollout, answers, src=template, vcs_ref=None)
         want = tree_bytes(scaffold / "rollouts" / rollout)
         got = tree_bytes(examples / "rollouts" / rollout)
@@ -152,27 +169,32 @@ def test_examples_are_the_scaffold_byte_for_byte(template: Path, examples: Path,
 
 
 def test_no_examples_when_answered_no(template: Path, tmp_path: Path) -> None:
-    workspace = render(tmp_path / "w", {**EXAMPLE_ANSWERS, "include_examples": False},
-                       src=template, vcs_ref=None)
+    workspace = render(
+        tmp_path / "w", {**EXAMPLE_ANSWERS, "include_examples": False}, src=template, vcs_ref=None
+    )
     leftovers = [p for p in workspace.rglob("*multiply*")]
     assert leftovers == []
     config = tomllib.loads((workspace / "pyproject.toml").read_text())
     assert config["dependency-groups"]["rollouts"] == ["demo-task"]
 
 
-@pytest.mark.parametrize("answers", [
-    {"workspace_name": "multiply-harbor-strands"},
-    {"workspace_name": "w", "rollout_name": "multiply-local-openai"},
-    {"workspace_name": "w", "dataset_name": "multiply"},
-])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"workspace_name": "multiply-harbor-strands"},
+        {"workspace_name": "w", "rollout_name": "multiply-local-openai"},
+        {"workspace_name": "w", "dataset_name": "multiply"},
+    ],
+)
 def test_names_of_examples_are_refused_while_examples_are_on(
     template: Path, tmp_path: Path, answers: dict[str, str]
 ) -> None:
     with pytest.raises(ValueError, match="include_examples"):
         render(tmp_path / "on", answers, src=template, vcs_ref=None)
     assert not (tmp_path / "on" / "rollouts").exists()
-    off = render(tmp_path / "off", {**answers, "include_examples": False}, src=template,
-                 vcs_ref=None)
+    off = render(
+        tmp_path / "off", {**answers, "include_examples": False}, src=template, vcs_ref=None
+    )
     rollout = answers.get("rollout_name", answers["workspace_name"])
     assert (off / "rollouts" / rollout / "main.py").is_file()
     assert not (off / "rollouts" / "multiply-local-strands").exists()
@@ -197,8 +219,9 @@ def test_multiply_dataset_rows(examples: Path) -> None:
 
 def test_examples_are_ruff_clean(examples: Path) -> None:
     for command in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
-        result = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=examples,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command], cwd=examples, capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -215,24 +238,22 @@ def examples_copy(examples: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 @pytest.mark.osmosis
 def test_example_configs_pass_the_submit_preflight(osmosis: Osmosis, examples_copy: Path) -> None:
-    jobs = [(kind, f"configs/{folder}/{rollout}.toml") for rollout in PACKAGES
-            for kind, folder in (("eval", "eval"), ("train", "training"))]
-
-    def submit(job: tuple[str, str]) -> tuple[tuple[str, str], Any]:
-        return job, osmosis.submit_dry_run(job[0], job[1], cwd=examples_copy)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for job, result in pool.map(submit, jobs):
-            assert result.error_code == "INTERACTIVE_REQUIRED", (job, result.stdout,
-                                                                 result.stderr)
-            details = json.dumps(result.payload["error"].get("details", ""))
-            assert "preflight skipped" not in details.lower(), (job, details)
+    """Eval and training submit of each example, in one batch (``Osmosis.submit_dry_runs``:
+    the frameworks are imported once, each command is its own forked process)."""
+    jobs = [
+        (kind, f"configs/{folder}/{rollout}.toml", examples_copy)
+        for rollout in PACKAGES
+        for kind, folder in (("eval", "eval"), ("train", "training"))
+    ]
+    for job, result in zip(jobs, osmosis.submit_dry_runs(jobs), strict=True):
+        assert result.error_code == "INTERACTIVE_REQUIRED", (job[:2], result.stdout, result.stderr)
+        details = json.dumps(result.payload["error"].get("details", ""))
+        assert "preflight skipped" not in details.lower(), (job[:2], details)
 
 
 @pytest.mark.osmosis
 def test_dataset_validates_and_doctor_is_happy(osmosis: Osmosis, examples_copy: Path) -> None:
-    result = osmosis.run("--json", "dataset", "validate", "data/multiply.jsonl",
-                         cwd=examples_copy)
+    result = osmosis.run("--json", "dataset", "validate", "data/multiply.jsonl", cwd=examples_copy)
     assert result.code == 0, result.stderr
     assert result.payload["data"]["warnings"] == [], result.payload
     doctor = osmosis.run("--json", "doctor", cwd=examples_copy)
@@ -245,10 +266,22 @@ def test_example_unit_tests_pass(osmosis: Osmosis, examples: Path) -> None:
     rollouts = [examples / "rollouts" / name for name in PACKAGES]
     env = osmosis.env(PYTHONPATH=os.pathsep.join(map(str, rollouts)))
     result = subprocess.run(
-        [str(osmosis.bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "--import-mode=importlib", "--rootdir", str(examples),
-         *[str(r / "tests") for r in rollouts]],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(osmosis.bin_dir / "python"),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            "--rootdir",
+            str(examples),
+            *[str(r / "tests") for r in rollouts],
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert re.search(r"\b\d+ passed\b", result.stdout) and "failed" not in result.stdout
@@ -264,22 +297,30 @@ def uv_cache() -> str:
 def test_local_examples_evaluate_with_a_tool_round_trip(
     osmosis: Osmosis, examples: Path, tmp_path: Path
 ) -> None:
-    """A real `osmosis eval run` of rows 0-3 of each local example (both at once): one
-    calculator call per row, then the fake model answers even rows right and odd rows wrong."""
-    rows = range(4)
+    """A real `osmosis eval run` of rows 0-1 of each local example (both at once): one
+    calculator call per row, then the fake model answers row 0 right and row 1 wrong."""
+    rows = range(2)
 
     def evaluate(rollout: str) -> tuple[str, Any, int]:
         workspace = committed_copy(examples, tmp_path / rollout / "demo-task")
-        player = TaskPlayer.for_workspace(workspace, {"dataset_name": "multiply",
-                                                      "grader": "numeric"})
+        player = TaskPlayer.for_workspace(
+            workspace, {"dataset_name": "multiply", "grader": "numeric"}
+        )
         with FakeLLM(player, max_requests=100, max_seconds=400) as fake:
             result = osmosis.eval_run(
-                f"configs/eval/{rollout}.toml", "data/multiply.jsonl", cwd=workspace,
-                model_base_url=fake.base_url, name="example", extra=("--rows", "0-3"),
+                f"configs/eval/{rollout}.toml",
+                "data/multiply.jsonl",
+                cwd=workspace,
+                model_base_url=fake.base_url,
+                name="example",
+                extra=("--rows", f"{rows[0]}-{rows[-1]}"),
                 UV_CACHE_DIR=uv_cache(),
             )
-            tool_rounds = [r for r in fake.completion_requests()
-                           if any(m.get("role") == "tool" for m in r["messages"])]
+            tool_rounds = [
+                r
+                for r in fake.completion_requests()
+                if any(m.get("role") == "tool" for m in r["messages"])
+            ]
         return rollout, result, len(tool_rounds)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -376,8 +417,14 @@ def run_probe(osmosis: Osmosis, script: str, rollout: Path, tmp_path: Path) -> d
     env = osmosis.env(XDG_CACHE_HOME=str(tmp_path / "cache"), UV_CACHE_DIR=uv_cache())
     for key in ("OPENSANDBOX_API_KEY", "DAYTONA_API_KEY"):
         env.pop(key, None)
-    result = subprocess.run([str(osmosis.bin_dir / "python"), str(probe), str(rollout)],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(osmosis.bin_dir / "python"), str(probe), str(rollout)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     line = next(line for line in result.stdout.splitlines() if line.startswith("PROBE "))
     return json.loads(line.removeprefix("PROBE "))
@@ -390,14 +437,20 @@ def test_harbor_example_builds_its_backend_and_harbor_loads_its_task(
     rollout = examples / "rollouts" / "multiply-harbor-strands"
     report = run_probe(osmosis, HARBOR_PROBE, rollout, tmp_path)
     assert report["bundle_built_at_import"] is False, "importing main.py must build nothing"
-    assert report["environments"] == {"none": ["docker", True], "daytona": ["daytona", False],
-                                      "both": ["opensandbox", False]}
+    assert report["environments"] == {
+        "none": ["docker", True],
+        "daytona": ["daytona", False],
+        "both": ["opensandbox", False],
+    }
     assert report["health"]["backend"] == "harbor" and report["task_mode"] == "template"
     assert report["health"]["agent"] == (
-        "multiply_harbor_strands_rollout.workflow:MultiplyHarborStrandsWorkflow")
+        "multiply_harbor_strands_rollout.workflow:MultiplyHarborStrandsWorkflow"
+    )
     package = PACKAGES["multiply-harbor-strands"]
-    assert report["scripts"] == [f"{package.replace('_', '-')}-agent",
-                                 f"{package.replace('_', '-')}-grade"]
+    assert report["scripts"] == [
+        f"{package.replace('_', '-')}-agent",
+        f"{package.replace('_', '-')}-grade",
+    ]
     packaged = {name.split("/", 1)[0] for name in report["wheel"]}
     assert packaged == {package, "multiply_harbor_strands-0.1.0.dist-info"}, packaged
     assert report["unknown_keys"] == []
@@ -413,7 +466,7 @@ def test_harbor_example_builds_its_backend_and_harbor_loads_its_task(
     assert instructions == ["FROM python:3.12-bookworm", 'CMD ["sleep", "infinity"]']
 
 
-METADATA_PROBE = r'''
+METADATA_PROBE = r"""
 import json, sys, tempfile
 from pathlib import Path
 
@@ -434,14 +487,15 @@ instruction = Task(copy).instruction
 ctx = AgentWorkflowContext(prompt=[{"role": "user", "content": instruction}],
                            metadata=row.metadata)
 print("PROBE " + json.dumps(conversation(ctx)))
-'''
+"""
 
 
 @pytest.mark.osmosis
 def test_harbor_metadata_rows_take_the_question_from_metadata(
     osmosis: Osmosis, harbor_metadata: Path, tmp_path: Path
 ) -> None:
-    messages = run_probe(osmosis, METADATA_PROBE, harbor_metadata / "rollouts" / "hb-meta",
-                         tmp_path)
+    messages = run_probe(
+        osmosis, METADATA_PROBE, harbor_metadata / "rollouts" / "hb-meta", tmp_path
+    )
     assert [m["role"] for m in messages] == ["system", "user"]
     assert messages[1]["content"] == "What is 6 * 7?"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from support.doc_commands import HelpTree, claim_problem, command_lines, flag_claims
-from support.helpers import Osmosis, committed_copy
+from support.helpers import Osmosis, OsmosisJob, committed_copy
 
 pytestmark = pytest.mark.osmosis
 
@@ -81,28 +81,25 @@ def test_every_dataset_validates(osmosis: Osmosis, osm_workspace: Path) -> None:
         assert result.payload["data"]["warnings"] == [], result.payload
 
 
-@pytest.mark.parametrize("kind", ["eval", "train"])
-def test_submit_preflight_passes_for_rollout_configs(
-    osmosis: Osmosis, osm_workspace: Path, kind: str
+def test_submit_preflights_pass_for_every_render(
+    osmosis: Osmosis, osmosis_copies: dict[str, Path]
 ) -> None:
-    """The starter rollout's configs (the examples have their own tests)."""
-    folder = "eval" if kind == "eval" else "training"
-    rollout = answers(osm_workspace)["rollout_name"]
-    configs = [osm_workspace / "configs" / folder / f"{rollout}.toml"]
-    for config in configs:
-        result = osmosis.submit_dry_run(
-            kind, str(config.relative_to(osm_workspace)), cwd=osm_workspace
-        )
-        assert result.error_code == "INTERACTIVE_REQUIRED", (config, result.stdout, result.stderr)
-        warnings = str(result.payload["error"].get("details", ""))
-        assert "preflight skipped" not in warnings.lower(), "entrypoint was not really imported"
-
-
-def test_benchmark_config_passes_submit_checks(osmosis: Osmosis, osm_workspace: Path) -> None:
-    result = osmosis.submit_dry_run(
-        "benchmark", "configs/benchmark/default.toml", cwd=osm_workspace
-    )
-    assert result.error_code == "INTERACTIVE_REQUIRED", (result.stdout, result.stderr)
+    """Eval and training submit of each render's starter rollout (the examples have their own
+    tests), and its benchmark config, in one batch (``Osmosis.submit_dry_runs``)."""
+    jobs = []
+    for workspace in osmosis_copies.values():
+        rollout = answers(workspace)["rollout_name"]
+        jobs += [
+            ("eval", f"configs/eval/{rollout}.toml", workspace),
+            ("train", f"configs/training/{rollout}.toml", workspace),
+            ("benchmark", "configs/benchmark/default.toml", workspace),
+        ]
+    for (kind, config, workspace), result in zip(jobs, osmosis.submit_dry_runs(jobs), strict=True):
+        where = (workspace.name, config, result.stdout, result.stderr)
+        assert result.error_code == "INTERACTIVE_REQUIRED", where
+        if kind != "benchmark":
+            warnings = str(result.payload["error"].get("details", ""))
+            assert "preflight skipped" not in warnings.lower(), "entrypoint was not imported"
 
 
 def test_preflight_really_imports_the_entrypoint(
@@ -194,10 +191,24 @@ def markdown_files(workspace: Path) -> list[Path]:
     )
 
 
+@pytest.fixture(scope="module")
+def help_tree(osmosis: Osmosis, tmp_path_factory: pytest.TempPathFactory) -> HelpTree:
+    """Every ``osmosis ... --help`` screen, read in one batch per depth (``Osmosis.run_many``)."""
+    cwd = tmp_path_factory.mktemp("help")
+    tree = HelpTree(lambda words: _help(osmosis, words, cwd))
+
+    def run_many(paths: list[list[str]]) -> list[tuple[int, str]]:
+        jobs = [OsmosisJob((*path, "--help"), cwd) for path in paths]
+        return [(r.code, r.stdout) for r in osmosis.run_many(jobs)]
+
+    assert tree.prefetch(run_many) > 20, "expected a tree of osmosis commands"
+    return tree
+
+
 def test_every_documented_osmosis_command_exists(
-    osmosis: Osmosis, renders: dict[str, Path], tmp_path: Path
+    help_tree: HelpTree, renders: dict[str, Path]
 ) -> None:
-    tree = HelpTree(lambda words: _help(osmosis, words, tmp_path))
+    tree = help_tree
     problems, seen = [], 0
     for workspace in renders.values():
         for doc in markdown_files(workspace):
@@ -216,8 +227,8 @@ def test_every_documented_osmosis_command_exists(
     assert not problems, "\n".join(sorted(set(problems)))
 
 
-def test_command_checker_rejects_invented_commands(osmosis: Osmosis, tmp_path: Path) -> None:
-    tree = HelpTree(lambda words: _help(osmosis, words, tmp_path))
+def test_command_checker_rejects_invented_commands(help_tree: HelpTree) -> None:
+    tree = help_tree
     assert tree.problem(["eval", "run", "configs/eval/x.toml", "--dataset-file", "d.jsonl"]) == ""
     assert tree.problem(["--json", "dataset", "validate", "data/x.jsonl"]) == ""
     assert "not a subcommand" in tree.problem(["rollout", "validate"])
@@ -236,9 +247,9 @@ Deploy with `osmosis --json model deploy my-lora --yes` once the user agreed.
 """
 
 
-def test_markdown_walk_catches_model_deploy_yes(osmosis: Osmosis, tmp_path: Path) -> None:
+def test_markdown_walk_catches_model_deploy_yes(help_tree: HelpTree) -> None:
     """Guard: the walk above fails on `--yes` said of `model deploy`, in prose and in code."""
-    tree = HelpTree(lambda words: _help(osmosis, words, tmp_path))
+    tree = help_tree
     code = [tree.problem(words) for words in command_lines(INVENTED_DEPLOY_YES)]
     assert "osmosis model deploy: no option --yes" in code
     prose = {claim_problem(c, tree) for c in flag_claims(INVENTED_DEPLOY_YES, tree)}
@@ -250,7 +261,8 @@ def test_markdown_walk_catches_model_deploy_yes(osmosis: Osmosis, tmp_path: Path
     false = "`osmosis eval submit` has no `--yes`: it acts at once."
     assert {claim_problem(c, tree) for c in flag_claims(true, tree)} == {""}
     assert {claim_problem(c, tree) for c in flag_claims(false, tree)} == {
-        "says osmosis eval submit has no --yes, but it does"}
+        "says osmosis eval submit has no --yes, but it does"
+    }
 
 
 def _help(osmosis: Osmosis, words: list[str], cwd: Path) -> tuple[int, str]:
@@ -278,15 +290,21 @@ def test_what_the_skills_say_about_eval_results_is_what_the_sdk_does(
     osmosis: Osmosis, default_workspace: Path
 ) -> None:
     """Pass rate counts failed rows; a partial run exits 1 with status "partial" on stdout."""
-    ran = subprocess.run([str(osmosis.bin_dir / "python"), "-c", SDK_FACTS],
-                         capture_output=True, text=True, timeout=120, env=osmosis.env())
+    ran = subprocess.run(
+        [str(osmosis.bin_dir / "python"), "-c", SDK_FACTS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=osmosis.env(),
+    )
     assert ran.returncode == 0, ran.stderr
     facts = json.loads(ran.stdout)
     metrics = facts["metrics"]
     assert metrics["graded"] == 1 and metrics["pass_rate"] == 0.5, metrics  # 1 of 2 scored
     plan_eval = (default_workspace / ".agents/skills/plan-eval/SKILL.md").read_text()
-    assert "divided by every sample that was not skipped: a\nfailed row counts as a miss" \
-        in plan_eval
+    assert (
+        "divided by every sample that was not skipped: a\nfailed row counts as a miss" in plan_eval
+    )
     assert "share of\ngraded samples" not in plan_eval
 
     assert facts["partial_exits_1"], "osmosis eval run no longer exits 1 on a partial run"

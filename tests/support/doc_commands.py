@@ -75,6 +75,23 @@ class HelpTree:
             self._cache[key] = parse_help(text) if code == 0 else None
         return self._cache[key]
 
+    def prefetch(self, run_many: Callable[[list[list[str]]], list[tuple[int, str]]]) -> int:
+        """Read the help of every command path, one ``run_many`` batch per depth, so that no
+        later lookup runs the CLI; returns how many help screens were read."""
+        level: list[list[str]] = [[]]
+        read = 0
+        while level:
+            for path, (code, text) in zip(level, run_many(level), strict=True):
+                self._cache[tuple(path)] = parse_help(text) if code == 0 else None
+            read += len(level)
+            level = [
+                [*path, sub]
+                for path in level
+                if (found := self._cache[tuple(path)]) is not None
+                for sub in sorted(found[0])
+            ]
+        return read
+
     def problem(self, words: list[str]) -> str:
         """Why ``osmosis <words>`` would not run as written, or ``""``."""
         root = self.lookup([])
@@ -151,8 +168,12 @@ def prose_units(markdown: str) -> Iterator[str]:
         elif fence is not None:
             fence = None if line.strip().startswith(fence) else fence
             continue
-        if fence is not None or not line.strip() or _LIST_ITEM.match(line) \
-                or line.lstrip().startswith(("|", "#")):
+        if (
+            fence is not None
+            or not line.strip()
+            or _LIST_ITEM.match(line)
+            or line.lstrip().startswith(("|", "#"))
+        ):
             if unit:
                 yield " ".join(unit)
             unit = [line] if fence is None and line.strip() else []
@@ -190,7 +211,7 @@ def flag_claims(markdown: str, tree: HelpTree) -> Iterator[FlagClaim]:
                 span = match.group(2).strip()
                 if span.startswith("-") and len(span) > 1:
                     flag = span.split()[0].split("=", 1)[0]
-                    near = {c for c, end in here if _adjacent(sentence[end:match.start()])}
+                    near = {c for c, end in here if _adjacent(sentence[end : match.start()])}
                     for command in sorted(near if here else last):
                         yield FlagClaim(command, flag, flag in negated, unit)
                 elif command := _command_path(span, tree):

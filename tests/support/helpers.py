@@ -11,8 +11,9 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -224,13 +225,53 @@ def _json_objects(text: str) -> Iterator[dict[str, Any]]:
         index = end
 
 
+#: Runs many osmosis commands in one interpreter (``Osmosis.run_many``).
+BATCH_DRIVER = Path(__file__).resolve().with_name("osmosis_batch.py")
+
+#: Modules the generated rollouts import that cost seconds each (LiteLLM, Strands, OpenAI Agents,
+#: Harbor): a batch imports them once, before it forks one child per command.
+ROLLOUT_IMPORTS = (
+    "uvicorn",
+    "osmosis_ai.rollout.server",
+    "osmosis_ai.rollout.integrations.agents.strands",
+    "osmosis_ai.rollout.integrations.agents.openai_agents",
+    "osmosis_ai.rollout.backend.harbor",
+    "harbor.trial.queue",
+)
+
+#: Submits go to a closed port on 127.0.0.1 with a dummy token: nothing is ever sent.
+FAKE_PLATFORM = {
+    "OSMOSIS_TOKEN": "dummy-token-for-tests",
+    "OSMOSIS_PLATFORM_URL": "http://127.0.0.1:9",
+    "OSMOSIS_TOKEN_PLATFORM_URL": "http://127.0.0.1:9",
+}
+
+
+@dataclass(frozen=True)
+class OsmosisJob:
+    """One ``osmosis`` command of a batch: its arguments, working folder and extra variables."""
+
+    args: tuple[str, ...]
+    cwd: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Osmosis:
-    """The pinned osmosis-ai CLI in its own venv, run with an isolated HOME."""
+    """The pinned osmosis-ai CLI in its own venv, run with an isolated HOME.
+
+    ``pycache``: where every Python it starts keeps its bytecode (``PYTHONPYCACHEPREFIX``). The
+    venv ships no ``.pyc`` files and the machine sets ``PYTHONDONTWRITEBYTECODE``, so without it
+    each ``osmosis`` call compiles LiteLLM and friends from source again (about ten CPU
+    seconds). One folder per test run, shared by the xdist workers: CPython writes each ``.pyc``
+    to a temporary name and renames it, so concurrent readers never see half a file, and
+    nothing is written beside any source file (renders and the shared venv stay untouched).
+    """
 
     venv: Path
     home: Path
     python312: str
+    pycache: Path | None = None
 
     @property
     def bin_dir(self) -> Path:
@@ -242,6 +283,9 @@ class Osmosis:
             for k, v in os.environ.items()
             if not k.startswith(("OSMOSIS_", "VIRTUAL_ENV", "PYTHONPATH"))
         }
+        if self.pycache is not None:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(self.pycache)
         env.update(GIT_ENV)
         env.update(
             HOME=str(self.home),
@@ -273,18 +317,50 @@ class Osmosis:
         Every local check runs before the confirmation step; ``INTERACTIVE_REQUIRED`` means they
         all passed and nothing was sent anywhere.
         """
-        fake_platform = "http://127.0.0.1:9"
-        return self.run(
-            "--json",
-            kind,
-            "submit",
-            config,
-            cwd=cwd,
-            timeout=120,
-            OSMOSIS_TOKEN="dummy-token-for-tests",
-            OSMOSIS_PLATFORM_URL=fake_platform,
-            OSMOSIS_TOKEN_PLATFORM_URL=fake_platform,
-        )
+        return self.run("--json", kind, "submit", config, cwd=cwd, timeout=120, **FAKE_PLATFORM)
+
+    def run_many(
+        self,
+        jobs: list[OsmosisJob],
+        *,
+        preload: tuple[str, ...] = (),
+        timeout: float = 900,
+        **extra_env: str,
+    ) -> list[OsmosisResult]:
+        """Each job as its own ``osmosis`` process, forked from one interpreter that imported
+        ``preload`` first (``support/osmosis_batch.py`` says why that changes no result)."""
+        with tempfile.TemporaryDirectory(prefix="osmosis-jobs-") as scratch:
+            spec = Path(scratch) / "jobs.json"
+            results = Path(scratch) / "results.json"
+            spec.write_text(
+                json.dumps(
+                    {
+                        "preload": list(preload),
+                        "jobs": [
+                            {"args": list(j.args), "cwd": str(j.cwd), "env": dict(j.env)}
+                            for j in jobs
+                        ],
+                    }
+                ),
+                encoding="utf-8",
+            )
+            driver = subprocess.run(
+                [str(self.bin_dir / "python"), str(BATCH_DRIVER), str(spec), str(results)],
+                env=self.env(**extra_env),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                cwd=scratch,
+            )
+            assert driver.returncode == 0, driver.stdout[-3000:] + driver.stderr[-5000:]
+            found = json.loads(results.read_text(encoding="utf-8"))
+        return [OsmosisResult(r["code"], r["stdout"], r["stderr"]) for r in found]
+
+    def submit_dry_runs(self, jobs: list[tuple[str, str, Path]]) -> list[OsmosisResult]:
+        """``submit_dry_run(kind, config, cwd=...)`` for each ``(kind, config, cwd)``, batched."""
+        batch = [OsmosisJob(("--json", kind, "submit", config), cwd) for kind, config, cwd in jobs]
+        return self.run_many(batch, preload=ROLLOUT_IMPORTS, **FAKE_PLATFORM)
 
     def eval_run(
         self,
@@ -302,7 +378,12 @@ class Osmosis:
 
         ``OPENAI_API_BASE`` sends LiteLLM's ``openai/*`` models (and anything the rollout asks
         through LiteLLM) to that URL, a fake server on 127.0.0.1 in tests; the key is a dummy.
+        The rollout's own venv installs from the machine's uv cache (HOME is isolated, and an
+        empty cache would download and unpack every wheel again, run after run).
         """
+        extra_env.setdefault(
+            "UV_CACHE_DIR", os.environ.get("UV_CACHE_DIR") or str(Path.home() / ".cache" / "uv")
+        )
         return self.run(
             "--json",
             "eval",

@@ -88,6 +88,54 @@ def all_combos() -> list[Combo]:
     return combos
 
 
+def covering_combos() -> list[Combo]:
+    """Rendered combos that hold every framework x backend x mode triple and every pair of any
+    two answers (framework, backend, mode, grader): where the expensive checks run.
+
+    Seeded with one combo per triple (the workflow and entrypoint code a rollout runs depend on
+    those three), each given the grader that covers the most pairs not yet covered, then topped
+    up greedily from the rendered matrix until every pair is in some chosen combo.
+    """
+    rendered = all_combos()
+
+    def pairs(c: Combo) -> set[tuple[int, str, int, str]]:
+        row = (c.framework, c.backend, c.mode, c.grader)
+        return {(i, row[i], j, row[j]) for i, j in itertools.combinations(range(4), 2)}
+
+    wanted = set().union(*(pairs(c) for c in rendered))
+    chosen: list[Combo] = []
+    for f, b, m in itertools.product(FRAMEWORKS, BACKENDS, MODES):
+        options = [c for c in rendered if (c.framework, c.backend, c.mode) == (f, b, m)]
+        chosen.append(max(options, key=lambda c: len(pairs(c) & wanted)))
+        wanted -= pairs(chosen[-1])
+    while wanted:
+        chosen.append(max(rendered, key=lambda c: len(pairs(c) & wanted)))
+        wanted -= pairs(chosen[-1])
+    return chosen
+
+
+def render_matrix(root: Path, template: Path) -> None:
+    """Render and commit every combo of :func:`all_combos` into ``root/<name>``.
+
+    Runs Copier with the product's verified speed levers on (``osmosis_workspace.perf``, what
+    ``osmosis-workspace new`` renders with), so call it in a process of its own: the levers
+    patch Copier and Jinja process-wide. ``test_scaffolds`` checks one render against plain
+    Copier byte for byte.
+    """
+    from osmosis_workspace import perf
+    from support.helpers import git_init_commit, render
+
+    perf.enable()
+    for combo in all_combos():
+        git_init_commit(render(root / combo.name, combo.answers, src=template, vcs_ref=None))
+
+
+if __name__ == "__main__":
+    import sys
+
+    render_matrix(Path(sys.argv[1]), Path(sys.argv[2]))
+
+
 # ---------------------------------------------------------------------------------------------
 # A fake policy (and judge) that knows the sample dataset's answers
 # ---------------------------------------------------------------------------------------------

@@ -224,6 +224,18 @@ def _json_objects(text: str) -> Iterator[dict[str, Any]]:
         index = end
 
 
+def pycache_prefix(session_temp: Path) -> Path:
+    """One ``PYTHONPYCACHEPREFIX`` for every process of a test run (xdist workers included).
+
+    ``session_temp`` is any folder right under a worker's base temp. The venvs stay untouched,
+    and a process after the first loads LiteLLM and the SDKs from bytecode instead of
+    compiling them again (the environment may set PYTHONDONTWRITEBYTECODE).
+    """
+    base = session_temp.parent
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return root / "shared" / "pycache"
+
+
 @dataclass(frozen=True)
 class Osmosis:
     """The pinned osmosis-ai CLI in its own venv, run with an isolated HOME."""
@@ -251,6 +263,10 @@ class Osmosis:
             LITELLM_LOCAL_MODEL_COST_MAP="True",
             NO_COLOR="1",
             COLUMNS="200",
+            # Bytecode goes to one folder per test run, never into the shared osmosis venv:
+            # without it every process compiles LiteLLM and the SDKs again (~10 s of CPU each).
+            PYTHONDONTWRITEBYTECODE="",
+            PYTHONPYCACHEPREFIX=str(pycache_prefix(self.home)),
         )
         env.update(extra)
         return env

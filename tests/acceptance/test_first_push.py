@@ -6,11 +6,23 @@ read from `.github/workflows/ci.yml`; `actions/checkout` is a fresh `git clone`,
 environment leaks in). Every `run:` step runs in bash with the workflow's environment. The only
 network is the package registry; the workspace checker comes from the template repository the
 workspace records, here a local git repository with release tags (as GitHub would clone it).
-`pre-commit run --all-files` follows in the same clone, its hooks installed from PyPI.
+`pre-commit run --all-files` follows in the same clone, its hooks installed from PyPI (one hook
+cache for the whole run, shared with test_github_project.py).
 
 Two variants: the default render, and a render with a rollout added by
 `osmosis-workspace add-rollout` (the worked examples left out there to keep it short: the
 default render runs them).
+
+CI's `uv sync` is the one online resolution of each clone; what follows in the same clone runs
+offline (``UV_OFFLINE=1``) in the environment CI installed, so it costs no second install:
+
+* default: a checkout with ``core.symlinks=false`` (git writes ``.claude/skills`` as a text
+  file, as Git for Windows does) fails the workspace set-up check with the fix, the rollout
+  tests still run, and the printed fix works;
+* added rollout: a rollout folder that pyproject.toml does not list is named with the lines to
+  add; once listed, an offline `uv sync` installs it and `uv run pytest` runs every rollout's
+  tests; `uv sync --check` agrees with the environment; each rollout's own environment (CI's
+  "Each rollout on its own") lacks the workspace's dev tools.
 """
 
 from __future__ import annotations
@@ -34,16 +46,19 @@ import yaml
 from support.github_helpers import (
     V2,
     TemplateRepo,
+    add_rollout_to_root_pyproject,
     load_workflow,
     shared_published_template,
     uv_env,
 )
 from support.helpers import ANSWER_SETS, Osmosis, git, git_init_commit, render
+from support.shared import shared_root
 from support.workspace_api_helpers import run_entry_point
 
 CI = ".github/workflows/ci.yml"
 ADDED = "support-desk"
 _CLONES: dict[str, tuple[Path, list[str]]] = {}
+_ENVS: dict[Path, dict[str, str]] = {}  # clone -> the job environment CI ran it with
 #: What a runner has besides uv: the system's tools only.
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -104,6 +119,7 @@ def run_ci(workspace: Path, clone: Path, env: dict[str, str]) -> list[str]:
     (job,) = workflow["jobs"].values()
     base = {**env, **{k: _plain(v) for k, v in {**workflow.get("env", {}),
                                                  **job.get("env", {})}.items()}}
+    _ENVS[clone] = base
     ran = []
     for step in job["steps"]:
         uses = step.get("uses", "")
@@ -136,7 +152,8 @@ def ci_clone(name: str, variants: dict[str, Path], osmosis: Osmosis,
 
 @pytest.fixture(scope="module")
 def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pre-commit-home")
+    """One hook cache per test run (pre-commit locks its store): hooks install once."""
+    return shared_root(tmp_path_factory) / "pre-commit-home"
 
 
 @pytest.mark.osmosis
@@ -144,6 +161,7 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("variant", ["default", "added-rollout"])
 def test_first_push_is_green(variant: str, variants: dict[str, Path], osmosis: Osmosis,
                              pre_commit_home: Path, published: TemplateRepo,
+                             renders: dict[str, Path],
                              tmp_path_factory: pytest.TempPathFactory) -> None:
     workspace = variants[variant]
     clone, ran = ci_clone(variant, variants, osmosis, tmp_path_factory)
@@ -151,15 +169,28 @@ def test_first_push_is_green(variant: str, variants: dict[str, Path], osmosis: O
     assert len(ran) == len(steps) and "osmosis-workspace check" in ran
     rollouts = sorted(p.parent.name for p in clone.glob("rollouts/*/pyproject.toml"))
     assert (ADDED in rollouts) == (variant == "added-rollout")
-    for rollout in rollouts:  # "Each rollout on its own" really installed each one
-        assert (clone / "rollouts" / rollout / ".venv").is_dir(), rollout
+    for rollout in rollouts:  # "Each rollout on its own" really installed each one, alone
+        venv = clone / "rollouts" / rollout / ".venv"
+        assert venv.is_dir(), rollout
+        assert not list(venv.glob("bin/ruff")), f"{rollout}: got the workspace's dev tools"
+    assert_pre_commit_passes(clone, pre_commit_home, published)
 
+    env = {**runner_env_of(clone), "UV_OFFLINE": "1"}
+    check = uv_run(env, clone, "sync", "--check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    if variant == "default":
+        assert_symlink_guard(clone, env)
+    else:
+        assert_unlisted_rollout_named_then_installed(clone, env, renders["support"])
+
+
+def assert_pre_commit_passes(clone: Path, pre_commit_home: Path, published: TemplateRepo) -> None:
     hooks = yaml.safe_load((clone / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     checker = next(h for h in hooks["repos"][0]["hooks"] if h["id"] == "osmosis-workspace-check")
     assert checker["additional_dependencies"] == [
         f"osmosis-workspace @ git+file://{published.path}@{V2}"]
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PYTHON")}
-    env.update(PRE_COMMIT_HOME=str(pre_commit_home), NO_COLOR="1")
+    env.update(PRE_COMMIT_HOME=str(pre_commit_home), NO_COLOR="1", PYTHONDONTWRITEBYTECODE="")
     done = subprocess.run([str(Path(sys.executable).parent / "pre-commit"), "run",
                            "--all-files"], cwd=clone, env=env, capture_output=True, text=True,
                           timeout=900, stdin=subprocess.DEVNULL)
@@ -167,6 +198,78 @@ def test_first_push_is_green(variant: str, variants: dict[str, Path], osmosis: O
     assert "osmosis-workspace check --fast" in done.stdout
     changed = git("status", "--porcelain", "--untracked-files=no", cwd=clone).stdout
     assert changed == "", f"hooks changed the fresh workspace:\n{changed}"
+
+
+def runner_env_of(clone: Path) -> dict[str, str]:
+    """The environment CI ran ``clone`` with."""
+    return _ENVS[clone]
+
+
+def uv_run(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    uv_exe = shutil.which("uv", path=env["PATH"])
+    assert uv_exe
+    return subprocess.run([uv_exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600, stdin=subprocess.DEVNULL)
+
+
+def assert_symlink_guard(clone: Path, env: dict[str, str]) -> None:
+    """A checkout with core.symlinks=false is caught with the fix, and the fix works.
+
+    ``git checkout`` with core.symlinks=false writes the link as a text file holding its
+    target, exactly as a clone made by Git for Windows without symlink support does.
+    """
+    link = clone / ".claude" / "skills"
+    git("config", "core.symlinks", "false", cwd=clone)
+    link.unlink()
+    git("checkout", "--", ".claude/skills", cwd=clone)
+    assert link.is_file() and not link.is_symlink(), "git made the link a text file"
+    try:
+        tested = uv_run(env, clone, "run", "pytest")
+    finally:  # the printed fix
+        git("config", "core.symlinks", "true", cwd=clone)
+        git("checkout", "--", ".claude/skills", cwd=clone)
+    assert tested.returncode == 1, tested.stdout + tested.stderr
+    out = tested.stdout
+    assert "FAILED conftest.py::workspace-setup" in out
+    assert ".claude/skills is a plain text file reading '../.agents/skills'" in out
+    assert "core.symlinks is false" in out
+    for fix in ("git config core.symlinks true", "git checkout -- .claude/skills"):
+        assert fix in out, fix
+    assert " passed" in out, "the rollout tests still run"
+    assert link.is_symlink() and link.is_dir(), "the printed fix did not restore the link"
+    # Only the set-up check this time (`pytest conftest.py`): the rollout tests ran above.
+    fixed = uv_run(env, clone, "run", "pytest", "-v", "conftest.py")
+    assert fixed.returncode == 0, fixed.stdout
+    assert "conftest.py::workspace-setup PASSED" in fixed.stdout
+
+
+def assert_unlisted_rollout_named_then_installed(clone: Path, env: dict[str, str],
+                                                 other: Path) -> None:
+    """A rollout folder pyproject.toml does not list is named with its fix; listed, it installs.
+
+    The folder comes from another render (as a hand copy or an old template would bring it);
+    the offline re-lock keeps every version CI resolved (uv prefers the existing uv.lock).
+    """
+    first = sorted(p.parent.name for p in clone.glob("rollouts/*/pyproject.toml"))
+    extra = ANSWER_SETS["support"]["rollout_name"]
+    shutil.copytree(other / "rollouts" / extra, clone / "rollouts" / extra)
+    tested = uv_run(env, clone, "run", "pytest", "-v")
+    assert tested.returncode == 1, tested.stdout + tested.stderr
+    assert f"rollouts/{extra} is not installed by `uv sync`" in tested.stdout
+    assert f'{extra} = {{ path = "rollouts/{extra}", editable = true }}' in tested.stdout
+    for name in first:
+        assert f"rollouts/{name}/tests/" in tested.stdout, name
+    assert " PASSED" in tested.stdout
+
+    add_rollout_to_root_pyproject(clone, extra)
+    synced = uv_run(env, clone, "sync")
+    assert synced.returncode == 0, synced.stderr
+    tested = uv_run(env, clone, "run", "pytest", "-v")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    for name in [*first, extra]:
+        assert f"rollouts/{name}/tests/" in tested.stdout, name
+    assert "conftest.py::workspace-setup PASSED" in tested.stdout
+    assert " FAILED" not in tested.stdout
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,16 +2,16 @@
 
 Real tools throughout: check-jsonschema's GitHub-workflow schema, the pinned osmosis CLI's help
 screens, pre-commit installing its hooks from PyPI, Copier updating from a throwaway template
-repository with two release tags, git pushing to a local bare `origin`, uv syncing offline from
-a warm cache. The one stand-in is the update script's GitHub REST call (`github_api`), replaced
-by a recorder.
+repository with two release tags, git pushing to a local bare `origin`. The one stand-in is the
+update script's GitHub REST call (`github_api`), replaced by a recorder. What needs an installed
+workspace (uv sync, the root test run, the symlink guard) runs in test_first_push.py, in the
+clones its CI run installed.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -29,7 +29,6 @@ from support.github_helpers import (
     V2_SKILL_LINE,
     GitHubRecorder,
     TemplateRepo,
-    add_rollout_to_root_pyproject,
     cli_command_problem,
     cli_commands,
     load_script,
@@ -37,10 +36,10 @@ from support.github_helpers import (
     run_scripts,
     shared_published_template,
     step_script,
-    uv,
     with_bare_origin,
 )
 from support.helpers import ANSWER_SETS, ROOT, Osmosis, committed_copy, git, git_init_commit, render
+from support.shared import shared_root
 
 CI = ".github/workflows/ci.yml"
 UPDATE = ".github/workflows/template-update.yml"
@@ -215,9 +214,9 @@ def pre_commit_run(renders: dict[str, Path],
                    tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Run pre-commit in one committed copy of the default render, sharing one hook cache."""
     workspace = committed_copy(renders["defaults"], tmp_path_factory.mktemp("pc") / "demo-task")
-    home = tmp_path_factory.mktemp("pre-commit-home")
+    home = shared_root(tmp_path_factory) / "pre-commit-home"  # one hook cache per run
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-           "NO_COLOR": "1"}
+           "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": ""}
     # pre-commit-uv names a hook env after pre-commit's Python but lets UV_PYTHON choose the
     # interpreter; with dev.py's UV_PYTHON set, installs land in the wrong place.
     for name in ("VIRTUAL_ENV", "UV_PYTHON"):
@@ -407,23 +406,8 @@ def test_update_keeps_tokens_away_from_copier(default_workspace: Path,
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. uv: one online sync, then offline; the root test run covers every rollout
+# 4. The root pyproject installs every rollout
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def windows_clone(osmosis: Osmosis, default_workspace: Path,
-                  tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone made as Git for Windows without symlink support makes it, then `uv sync`.
-
-    This is the session's one online `uv sync`: the uv tests after it run with UV_OFFLINE=1.
-    """
-    clone = tmp_path_factory.mktemp("windows") / "demo-task"
-    git("clone", "-q", "-c", "core.symlinks=false", str(default_workspace), str(clone),
-        cwd=clone.parent)
-    synced = uv(osmosis, "sync", "--quiet", cwd=clone)
-    assert synced.returncode == 0, synced.stderr
-    return clone
 
 
 def rollouts_in(workspace: Path) -> dict[str, str]:
@@ -446,82 +430,6 @@ def test_root_pyproject_installs_every_rendered_rollout(workspace: Path) -> None
     assert config["project"]["requires-python"] == f">={answers['python_version']}"
 
 
-@pytest.mark.osmosis
-@pytest.mark.slow
-def test_uv_sync_offline_and_pytest_runs_every_rollout(
-    osmosis: Osmosis, renders: dict[str, Path], windows_clone: Path, tmp_path: Path
-) -> None:
-    """Offline from here on (windows_clone did the one online sync).
-
-    The worked examples are left out to keep this quick (windows_clone syncs and tests the
-    default render with them): the starter rollout plus one added rollout show the mechanism.
-    """
-    lean = {**ANSWER_SETS["defaults"], "include_examples": False}
-    workspace = git_init_commit(render(tmp_path / "demo-task", lean))
-    first = ANSWER_SETS["defaults"].get("rollout_name", lean["workspace_name"])
-    assert list(rollouts_in(workspace)) == [first]
-    # A second rollout, as a future `add-rollout` would bring it: first only its folder.
-    extra = ANSWER_SETS["support"]["rollout_name"]
-    shutil.copytree(renders["support"] / "rollouts" / extra, workspace / "rollouts" / extra)
-
-    synced = uv(osmosis, "sync", cwd=workspace, offline=True)
-    assert synced.returncode == 0, synced.stderr
-    tested = uv(osmosis, "run", "pytest", "-v", cwd=workspace, offline=True)
-    assert tested.returncode == 1, tested.stdout
-    assert f"rollouts/{extra} is not installed by `uv sync`" in tested.stdout
-    assert f'{extra} = {{ path = "rollouts/{extra}", editable = true }}' in tested.stdout
-    assert f"rollouts/{first}/tests/" in tested.stdout and " PASSED" in tested.stdout
-
-    # Then the root pyproject lists it: both rollouts' tests run, and the set-up check passes.
-    add_rollout_to_root_pyproject(workspace, extra)
-    synced = uv(osmosis, "sync", cwd=workspace, offline=True)
-    assert synced.returncode == 0, synced.stderr
-    tested = uv(osmosis, "run", "pytest", "-v", cwd=workspace, offline=True)
-    assert tested.returncode == 0, tested.stdout + tested.stderr
-    for name in (first, extra):
-        assert f"rollouts/{name}/tests/" in tested.stdout, name
-    assert "conftest.py::workspace-setup PASSED" in tested.stdout
-    assert " FAILED" not in tested.stdout
-
-    # `osmosis eval run` syncs each rollout on its own: that leaves the root environment alone.
-    alone = uv(osmosis, "sync", "--project", f"rollouts/{first}", cwd=workspace, offline=True)
-    assert alone.returncode == 0, alone.stderr
-    assert (workspace / "rollouts" / first / ".venv").is_dir()
-    assert not list((workspace / "rollouts" / first / ".venv").glob("bin/ruff")), \
-        "the rollout environment got the workspace's dev tools"
-    check = uv(osmosis, "sync", "--check", cwd=workspace, offline=True)
-    assert check.returncode == 0, check.stdout + check.stderr
-
-    # (Every CI step, on a fresh render and one with an added rollout: test_first_push.py.)
-
-
-# ---------------------------------------------------------------------------------------------
-# 5. A checkout with core.symlinks=false is caught, with the fix
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.osmosis
-@pytest.mark.slow
-def test_checkout_without_symlinks_fails_with_the_fix(osmosis: Osmosis,
-                                                      windows_clone: Path) -> None:
-    link = windows_clone / ".claude" / "skills"
-    assert link.is_file() and not link.is_symlink(), "git made the link a text file"
-
-    tested = uv(osmosis, "run", "pytest", cwd=windows_clone, offline=True)
-    assert tested.returncode == 1
-    out = tested.stdout
-    assert "FAILED conftest.py::workspace-setup" in out
-    assert ".claude/skills is a plain text file reading '../.agents/skills'" in out
-    assert "core.symlinks is false" in out
-    for fix in ("git config core.symlinks true", "git checkout -- .claude/skills"):
-        assert fix in out, fix
-    assert " passed" in out, "the rollout tests still run"
-
-    # The printed fix works.
-    git("config", "core.symlinks", "true", cwd=windows_clone)
-    git("checkout", "--", ".claude/skills", cwd=windows_clone)
-    assert link.is_symlink() and link.is_dir()
-    # Only the set-up check this time (`pytest conftest.py`): the rollout tests ran above.
-    fixed = uv(osmosis, "run", "pytest", "-v", "conftest.py", cwd=windows_clone, offline=True)
-    assert fixed.returncode == 0, fixed.stdout
-    assert "conftest.py::workspace-setup PASSED" in fixed.stdout
+# Installing and testing every rollout, offline after CI's one resolution, a rollout folder
+# pyproject.toml does not list, each rollout's own environment, and a checkout with
+# core.symlinks=false: tests/acceptance/test_first_push.py, in the clones its CI run installed.

@@ -88,8 +88,13 @@ def step_name(step: dict[str, Any]) -> str:
 
 
 def base_env(root: Path) -> dict[str, str]:
-    """This process's environment as a fresh runner would have it (no identity, no venv)."""
+    """This process's environment as a fresh runner would have it (no identity, no venv).
+
+    Python writes bytecode there, as on GitHub's runners: each venv a job makes compiles its
+    packages once, not in every process (this machine may set PYTHONDONTWRITEBYTECODE).
+    """
     drop = (
+        "PYTHONDONTWRITEBYTECODE",
         "GIT_AUTHOR_",
         "GIT_COMMITTER_",
         "VIRTUAL_ENV",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -261,12 +262,19 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
     return shared_published_template(tmp_path_factory)
 
 
+@pytest.fixture(scope="module")
+def v1_render(template_repo: TemplateRepo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace rendered from v1.0.0 and committed, once (read-only: tests copy it)."""
+    dest = render(tmp_path_factory.mktemp("v1") / "demo-task", ANSWER_SETS["defaults"],
+                  src=template_repo.path, vcs_ref=V1)
+    return git_init_commit(dest, origin=None)
+
+
 @pytest.fixture
-def v1_workspace(template_repo: TemplateRepo, tmp_path: Path) -> Path:
-    """A workspace rendered from v1.0.0, committed, with a local bare repository as origin."""
-    dest = render(tmp_path / "demo-task", ANSWER_SETS["defaults"], src=template_repo.path,
-                  vcs_ref=V1)
-    return with_bare_origin(git_init_commit(dest, origin=None), tmp_path / "origin.git")
+def v1_workspace(v1_render: Path, tmp_path: Path) -> Path:
+    """A copy of the v1.0.0 render, its git history included, with a bare repository as origin."""
+    workspace = shutil.copytree(v1_render, tmp_path / "demo-task", symlinks=True)
+    return with_bare_origin(workspace, tmp_path / "origin.git")
 
 
 @pytest.fixture

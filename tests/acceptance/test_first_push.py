@@ -70,17 +70,22 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
 
 
 @pytest.fixture(scope="module")
-def variants(published: TemplateRepo, tmp_path_factory: pytest.TempPathFactory
-             ) -> dict[str, Path]:
+def variants(published: TemplateRepo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One render per variant, committed, rendered from the tagged template repository."""
     root = tmp_path_factory.mktemp("first-push")
-    default = git_init_commit(render(root / "default" / "demo-task", ANSWER_SETS["defaults"],
-                                     src=published.path, vcs_ref=V2), origin=None)
+    default = git_init_commit(
+        render(
+            root / "default" / "demo-task", ANSWER_SETS["defaults"], src=published.path, vcs_ref=V2
+        ),
+        origin=None,
+    )
     lean = {**ANSWER_SETS["defaults"], "include_examples": False}
-    added = git_init_commit(render(root / "added" / "demo-task", lean, src=published.path,
-                                   vcs_ref=V2), origin=None)
-    result = run_entry_point("add-rollout", ADDED, "--commit", cwd=added,
-                             env={"OSMOSIS_WORKSPACE_PERF": "1"})
+    added = git_init_commit(
+        render(root / "added" / "demo-task", lean, src=published.path, vcs_ref=V2), origin=None
+    )
+    result = run_entry_point(
+        "add-rollout", ADDED, "--commit", cwd=added, env={"OSMOSIS_WORKSPACE_PERF": "1"}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (added / f".copier-answers.rollout-{ADDED}.yml").is_file()
     return {"default": default, "added-rollout": added}
@@ -93,11 +98,18 @@ def runner_env(osmosis: Osmosis, work: Path) -> dict[str, str]:
     (tools / "uv").symlink_to(osmosis.bin_dir / "uv")
     home = work / "home"
     home.mkdir()
-    env = {k: v for k, v in uv_env(osmosis).items()
-           if k.startswith(("UV_", "GIT_", "LANG", "SSL_")) or _machine_trust(k)}
+    env = {
+        k: v
+        for k, v in uv_env(osmosis).items()
+        if k.startswith(("UV_", "GIT_", "LANG", "SSL_")) or _machine_trust(k)
+    }
     env.pop("UV_PROJECT_ENVIRONMENT", None)
-    env.update(PATH=f"{tools}{os.pathsep}{SYSTEM_PATH}", HOME=str(home),
-               UV_TOOL_DIR=str(work / "uv-tools"), UV_TOOL_BIN_DIR=str(work / "uv-tools-bin"))
+    env.update(
+        PATH=f"{tools}{os.pathsep}{SYSTEM_PATH}",
+        HOME=str(home),
+        UV_TOOL_DIR=str(work / "uv-tools"),
+        UV_TOOL_BIN_DIR=str(work / "uv-tools-bin"),
+    )
     return env
 
 
@@ -118,8 +130,10 @@ def run_ci(workspace: Path, clone: Path, env: dict[str, str]) -> list[str]:
     """Every step of the CI job in order; returns the names of the steps that ran."""
     workflow = load_workflow(workspace / CI)
     (job,) = workflow["jobs"].values()
-    base = {**env, **{k: _plain(v) for k, v in {**workflow.get("env", {}),
-                                                 **job.get("env", {})}.items()}}
+    base = {
+        **env,
+        **{k: _plain(v) for k, v in {**workflow.get("env", {}), **job.get("env", {})}.items()},
+    }
     _ENVS[clone] = base
     ran = []
     for step in job["steps"]:
@@ -133,16 +147,22 @@ def run_ci(workspace: Path, clone: Path, env: dict[str, str]) -> list[str]:
             step_env = {**base, **{k: _plain(v) for k, v in step.get("env", {}).items()}}
             done = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-                cwd=clone, env=step_env, capture_output=True, text=True, timeout=900,
-                stdin=subprocess.DEVNULL)
-            log = (done.stdout[-5000:] + done.stderr[-5000:])
+                cwd=clone,
+                env=step_env,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                stdin=subprocess.DEVNULL,
+            )
+            log = done.stdout[-5000:] + done.stderr[-5000:]
             assert done.returncode == 0, f"CI step {step.get('name')!r} failed:\n{log}"
         ran.append(step.get("name") or uses)
     return ran
 
 
-def ci_clone(name: str, variants: dict[str, Path], osmosis: Osmosis,
-             factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+def ci_clone(
+    name: str, variants: dict[str, Path], osmosis: Osmosis, factory: pytest.TempPathFactory
+) -> tuple[Path, list[str]]:
     """The variant's workspace cloned and taken through CI (once per session)."""
     if name not in _CLONES:
         work = factory.mktemp(f"runner-{name}")
@@ -160,10 +180,15 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.osmosis
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", ["default", "added-rollout"])
-def test_first_push_is_green(variant: str, variants: dict[str, Path], osmosis: Osmosis,
-                             pre_commit_home: Path, published: TemplateRepo,
-                             renders: dict[str, Path],
-                             tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_first_push_is_green(
+    variant: str,
+    variants: dict[str, Path],
+    osmosis: Osmosis,
+    pre_commit_home: Path,
+    published: TemplateRepo,
+    renders: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     workspace = variants[variant]
     clone, ran = ci_clone(variant, variants, osmosis, tmp_path_factory)
     steps = load_workflow(workspace / CI)["jobs"]["workspace"]["steps"]
@@ -189,12 +214,19 @@ def assert_pre_commit_passes(clone: Path, pre_commit_home: Path, published: Temp
     hooks = yaml.safe_load((clone / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     checker = next(h for h in hooks["repos"][0]["hooks"] if h["id"] == "osmosis-workspace-check")
     assert checker["additional_dependencies"] == [
-        f"osmosis-workspace @ git+file://{published.path}@{V2}"]
+        f"osmosis-workspace @ git+file://{published.path}@{V2}"
+    ]
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PYTHON")}
     env.update(PRE_COMMIT_HOME=str(pre_commit_home), NO_COLOR="1", PYTHONDONTWRITEBYTECODE="")
-    done = subprocess.run([str(Path(sys.executable).parent / "pre-commit"), "run",
-                           "--all-files"], cwd=clone, env=env, capture_output=True, text=True,
-                          timeout=900, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "pre-commit"), "run", "--all-files"],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "osmosis-workspace check --fast" in done.stdout
     changed = git("status", "--porcelain", "--untracked-files=no", cwd=clone).stdout
@@ -209,8 +241,15 @@ def runner_env_of(clone: Path) -> dict[str, str]:
 def uv_run(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     uv_exe = shutil.which("uv", path=env["PATH"])
     assert uv_exe
-    return subprocess.run([uv_exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=600, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [uv_exe, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def assert_symlink_guard(clone: Path, env: dict[str, str]) -> None:
@@ -244,8 +283,9 @@ def assert_symlink_guard(clone: Path, env: dict[str, str]) -> None:
     assert "conftest.py::workspace-setup PASSED" in fixed.stdout
 
 
-def assert_unlisted_rollout_named_then_installed(clone: Path, env: dict[str, str],
-                                                 other: Path) -> None:
+def assert_unlisted_rollout_named_then_installed(
+    clone: Path, env: dict[str, str], other: Path
+) -> None:
     """A rollout folder pyproject.toml does not list is named with its fix; listed, it installs.
 
     The folder comes from another render (as a hand copy or an old template would bring it);
@@ -286,10 +326,11 @@ def _fake_wheel() -> tuple[str, bytes]:
     info = f"{FAKE}-{FAKE_VERSION}.dist-info"
     files = {
         f"{FAKE}/__init__.py": b"",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {FAKE}\nVersion: {FAKE_VERSION}\n"
-                            .encode(),
+        f"{info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {FAKE}\nVersion: {FAKE_VERSION}\n".encode()
+        ),
         f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-                         b"Tag: py3-none-any\n",
+        b"Tag: py3-none-any\n",
     }
     record = "".join(f"{path},,\n" for path in [*files, f"{info}/RECORD"])
     buffer = io.BytesIO()
@@ -310,10 +351,20 @@ class _NewerIndex(http.server.BaseHTTPRequestHandler):
     def do_GET(self, head: bool = False) -> None:
         name, data = self.wheel
         if self.path.rstrip("/") == f"/simple/{FAKE}":
-            body = json.dumps({"meta": {"api-version": "1.1"}, "name": FAKE, "files": [{
-                "filename": name, "url": f"/files/{name}",
-                "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
-                "upload-time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}]}).encode()
+            body = json.dumps(
+                {
+                    "meta": {"api-version": "1.1"},
+                    "name": FAKE,
+                    "files": [
+                        {
+                            "filename": name,
+                            "url": f"/files/{name}",
+                            "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
+                            "upload-time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        }
+                    ],
+                }
+            ).encode()
             kind = "application/vnd.pypi.simple.v1+json"
         elif self.path == f"/files/{name}":
             body, kind = data, "application/octet-stream"
@@ -340,8 +391,11 @@ def _locked(clone: Path) -> dict[str, str]:
 @pytest.mark.osmosis
 @pytest.mark.slow
 def test_same_commit_installs_the_same_versions_from_a_newer_index(
-        variants: dict[str, Path], osmosis: Osmosis, tmp_path: Path,
-        tmp_path_factory: pytest.TempPathFactory) -> None:
+    variants: dict[str, Path],
+    osmosis: Osmosis,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     """The resolution is what differs from day to day; `uv sync` installs exactly the lock it
     resolves (CI's own sync shows that), so the second clone only locks."""
     first, _ = ci_clone("default", variants, osmosis, tmp_path_factory)
@@ -359,15 +413,24 @@ def test_same_commit_installs_the_same_versions_from_a_newer_index(
         git("clone", "-q", str(variants["default"]), str(second), cwd=tmp_path)
         index = f"http://127.0.0.1:{server.server_address[1]}/simple"
         synced = subprocess.run(
-            [str(osmosis.bin_dir / "uv"), "lock", "--quiet"], cwd=second, capture_output=True,
-            text=True, timeout=900, env=uv_env(osmosis, UV_INDEX=index,
-                                               UV_INDEX_STRATEGY="unsafe-best-match"))
+            [str(osmosis.bin_dir / "uv"), "lock", "--quiet"],
+            cwd=second,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=uv_env(osmosis, UV_INDEX=index, UV_INDEX_STRATEGY="unsafe-best-match"),
+        )
         assert synced.returncode == 0, synced.stderr
         # Control: without the workspace's cutoff, this index does serve a newer release.
         fresh = subprocess.run(
             [str(osmosis.bin_dir / "uv"), "pip", "compile", "--quiet", "--no-header", "-"],
-            input=f"{FAKE}\n", capture_output=True, text=True, timeout=300, cwd=tmp_path,
-            env=uv_env(osmosis, UV_INDEX=index, UV_INDEX_STRATEGY="unsafe-best-match"))
+            input=f"{FAKE}\n",
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+            env=uv_env(osmosis, UV_INDEX=index, UV_INDEX_STRATEGY="unsafe-best-match"),
+        )
         assert f"{FAKE}=={FAKE_VERSION}" in fresh.stdout, fresh.stdout + fresh.stderr
     finally:
         server.shutdown()

@@ -49,10 +49,10 @@ PRE_COMMIT = ".pre-commit-config.yaml"
 CLI_HOOK = "osmosis-workspace-check"
 
 
-
 def project_version() -> str:
     return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "version"]
+        "version"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -61,12 +61,17 @@ def project_version() -> str:
 
 
 @pytest.mark.parametrize(("ci", "updates", "hooks"), [(False, False, False), (True, False, True)])
-def test_each_answer_gates_its_files(default_workspace: Path, tmp_path: Path, ci: bool,
-                                     updates: bool, hooks: bool) -> None:
+def test_each_answer_gates_its_files(
+    default_workspace: Path, tmp_path: Path, ci: bool, updates: bool, hooks: bool
+) -> None:
     for rel in (CI, UPDATE, SCRIPT, PRE_COMMIT, "conftest.py"):
         assert (default_workspace / rel).is_file(), rel
-    answers = {**ANSWER_SETS["defaults"], "github_ci": ci, "template_updates": updates,
-               "pre_commit": hooks}
+    answers = {
+        **ANSWER_SETS["defaults"],
+        "github_ci": ci,
+        "template_updates": updates,
+        "pre_commit": hooks,
+    }
     out = render(tmp_path / "demo-task", answers)
     wanted = {CI: ci, UPDATE: updates, SCRIPT: updates, PRE_COMMIT: hooks}
     for rel, present in wanted.items():
@@ -81,8 +86,17 @@ def test_each_answer_gates_its_files(default_workspace: Path, tmp_path: Path, ci
 def test_workflows_pass_the_github_workflow_schema(renders: dict[str, Path]) -> None:
     files = [str(w / rel) for w in renders.values() for rel in (CI, UPDATE)]
     checked = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-         *files], capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
@@ -91,14 +105,24 @@ def test_workflows_do_what_the_workspace_promises(default_workspace: Path) -> No
     ci = load_workflow(default_workspace / CI)
     assert {"push", "pull_request"} <= set(ci["on"])
     scripts = "\n".join(script for _, script in run_scripts(ci))
-    for needed in ("uv sync", "uv run pytest", "osmosis doctor", "osmosis dataset validate",
-                   "osmosis-workspace check", "git grep", "*.rej"):
+    for needed in (
+        "uv sync",
+        "uv run pytest",
+        "osmosis doctor",
+        "osmosis dataset validate",
+        "osmosis-workspace check",
+        "git grep",
+        "*.rej",
+    ):
         assert needed in scripts, needed
 
     update = load_workflow(default_workspace / UPDATE)
     assert {"schedule", "workflow_dispatch"} <= set(update["on"])
-    assert update["permissions"] == {"contents": "write", "pull-requests": "write",
-                                     "issues": "write"}
+    assert update["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+        "issues": "write",
+    }
     assert SCRIPT in step_script(update, "Update from the template")
     checkout = update["jobs"]["update"]["steps"][0]
     assert checkout["with"]["persist-credentials"] is False, "the token must not reach Copier"
@@ -119,8 +143,12 @@ def test_checker_and_resolution_pins_agree(default_workspace: Path) -> None:
     ci = (default_workspace / CI).read_text(encoding="utf-8")
     assert f'checker="${{CHECKER:-{requirement}}}"' in ci
     assert "osmosis-workspace==" not in ci
-    hooks = {h["id"]: h for h in yaml.safe_load(
-        (default_workspace / PRE_COMMIT).read_text(encoding="utf-8"))["repos"][0]["hooks"]}
+    hooks = {
+        h["id"]: h
+        for h in yaml.safe_load((default_workspace / PRE_COMMIT).read_text(encoding="utf-8"))[
+            "repos"
+        ][0]["hooks"]
+    }
     assert hooks[CLI_HOOK]["additional_dependencies"] == [requirement]
     root = tomllib.loads((default_workspace / "pyproject.toml").read_text(encoding="utf-8"))
     ruff_pin = next(d for d in root["dependency-groups"]["dev"] if d.startswith("ruff=="))
@@ -136,15 +164,22 @@ def test_checker_requirement_for_each_kind_of_source(tmp_path: Path) -> None:
 
     macro = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROOT))).from_string(
         "{% from 'includes/github/tools.jinja' import checker_requirement with context %}"
-        "{{ checker_requirement() }}")
+        "{{ checker_requirement() }}"
+    )
     cases = {
         ("gh:acme/tmpl", "v1.2.0"): "osmosis-workspace @ git+https://github.com/acme/tmpl@v1.2.0",
-        ("gl:acme/tmpl", "v1.2.0-3-gabc1234"):
-            "osmosis-workspace @ git+https://gitlab.com/acme/tmpl@abc1234",
-        ("git@github.com:acme/tmpl.git", "v2"):
-            "osmosis-workspace @ git+ssh://git@github.com/acme/tmpl.git@v2",
-        ("https://example.com/tmpl.git", "v2"):
-            "osmosis-workspace @ git+https://example.com/tmpl.git@v2",
+        (
+            "gl:acme/tmpl",
+            "v1.2.0-3-gabc1234",
+        ): "osmosis-workspace @ git+https://gitlab.com/acme/tmpl@abc1234",
+        (
+            "git@github.com:acme/tmpl.git",
+            "v2",
+        ): "osmosis-workspace @ git+ssh://git@github.com/acme/tmpl.git@v2",
+        (
+            "https://example.com/tmpl.git",
+            "v2",
+        ): "osmosis-workspace @ git+https://example.com/tmpl.git@v2",
         ("/srv/tmpl", "v2"): "osmosis-workspace @ git+file:///srv/tmpl@v2",
         ("/srv/tmpl", ""): "",
     }
@@ -183,18 +218,21 @@ def test_every_osmosis_workspace_command_exists(default_workspace: Path) -> None
         code = re.findall(r"```[^\n]*\n(.*?)```", text, re.DOTALL)
         code += re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.DOTALL))
         # (a bare `osmosis-workspace` names the tool; only commands are checked)
-        found += [(rel, words) for snippet in code for words in cli_commands(snippet)
-                  if words]
+        found += [(rel, words) for snippet in code for words in cli_commands(snippet) if words]
     assert len(found) >= 2, found
     assert any(words[:1] == ["add-rollout"] for _, words in found), "docs never show add-rollout"
-    problems = [f"{where}: osmosis-workspace {' '.join(words)} -> {problem}"
-                for where, words in found if (problem := cli_command_problem(words))]
+    problems = [
+        f"{where}: osmosis-workspace {' '.join(words)} -> {problem}"
+        for where, words in found
+        if (problem := cli_command_problem(words))
+    ]
     assert not problems, "\n".join(problems)
 
 
 def test_command_checkers_reject_invented_commands() -> None:
-    assert list(cli_commands('uvx --from "osmosis-workspace==1" osmosis-workspace check --fast')
-                ) == [["check", "--fast"]]
+    assert list(
+        cli_commands('uvx --from "osmosis-workspace==1" osmosis-workspace check --fast')
+    ) == [["check", "--fast"]]
     assert cli_command_problem(["check", "--fast"]) == ""
     assert "does not exist" in cli_command_problem(["frobnicate"])
     assert "no option --turbo" in cli_command_problem(["check", "--turbo"])
@@ -211,13 +249,17 @@ def _osmosis_help(osmosis: Osmosis, words: list[str], cwd: Path) -> tuple[int, s
 
 
 @pytest.fixture(scope="session")
-def pre_commit_run(renders: dict[str, Path],
-                   tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def pre_commit_run(renders: dict[str, Path], tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Run pre-commit in one committed copy of the default render, sharing one hook cache."""
     workspace = committed_copy(renders["defaults"], tmp_path_factory.mktemp("pc") / "demo-task")
     home = shared_root(tmp_path_factory) / "pre-commit-home"  # one hook cache per run
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-           "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": ""}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(home),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "NO_COLOR": "1",
+        "PYTHONDONTWRITEBYTECODE": "",
+    }
     # pre-commit-uv names a hook env after pre-commit's Python but lets UV_PYTHON choose the
     # interpreter; with dev.py's UV_PYTHON set, installs land in the wrong place.
     for name in ("VIRTUAL_ENV", "UV_PYTHON"):
@@ -225,8 +267,14 @@ def pre_commit_run(renders: dict[str, Path],
     pre_commit = str(Path(sys.executable).parent / "pre-commit")
 
     def run(*args: str, skip: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([pre_commit, "run", *args], cwd=workspace, capture_output=True,
-                              text=True, timeout=900, env={**env, "SKIP": skip})
+        return subprocess.run(
+            [pre_commit, "run", *args],
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env={**env, "SKIP": skip},
+        )
 
     run.workspace = workspace  # type: ignore[attr-defined]
     return run
@@ -239,8 +287,10 @@ def pre_commit_run(renders: dict[str, Path],
 def test_pre_commit_stops_conflict_leftovers(pre_commit_run) -> None:  # type: ignore[no-untyped-def]
     workspace: Path = pre_commit_run.workspace
     marked, reject = workspace / "notes.md", workspace / "README.md.rej"
-    marked.write_text("<" * 7 + " before updating\nmine\n=======\ntheirs\n" + ">" * 7
-                      + " after updating\n", encoding="utf-8")
+    marked.write_text(
+        "<" * 7 + " before updating\nmine\n=======\ntheirs\n" + ">" * 7 + " after updating\n",
+        encoding="utf-8",
+    )
     reject.write_text("@@ -1 +1 @@\n-a\n+b\n", encoding="utf-8")
     try:
         result = pre_commit_run("check-merge-conflict", "--files", "notes.md")
@@ -265,8 +315,12 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
 @pytest.fixture(scope="module")
 def v1_render(template_repo: TemplateRepo, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace rendered from v1.0.0 and committed, once (read-only: tests copy it)."""
-    dest = render(tmp_path_factory.mktemp("v1") / "demo-task", ANSWER_SETS["defaults"],
-                  src=template_repo.path, vcs_ref=V1)
+    dest = render(
+        tmp_path_factory.mktemp("v1") / "demo-task",
+        ANSWER_SETS["defaults"],
+        src=template_repo.path,
+        vcs_ref=V1,
+    )
     return git_init_commit(dest, origin=None)
 
 
@@ -374,8 +428,7 @@ def test_update_with_a_conflict_is_a_labelled_draft_that_ci_refuses(
     # CI's own leftover check fails on that branch and names the file.
     check = step_script(load_workflow(v1_workspace / CI), "No unresolved template-update")
     clone = tmp_path / "branch-checkout"
-    git("clone", "-q", "--branch", branch, str(tmp_path / "origin.git"), str(clone),
-        cwd=tmp_path)
+    git("clone", "-q", "--branch", branch, str(tmp_path / "origin.git"), str(clone), cwd=tmp_path)
     ci = subprocess.run(["bash", "-e", "-c", check], cwd=clone, capture_output=True, text=True)
     assert ci.returncode == 1
     assert template_repo.skill_file(SKILL_KEPT) in ci.stdout and "::error::" in ci.stdout
@@ -385,8 +438,9 @@ def test_update_with_a_conflict_is_a_labelled_draft_that_ci_refuses(
 def test_update_when_up_to_date_changes_nothing(
     template_repo: TemplateRepo, run_update, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:  # type: ignore[no-untyped-def]
-    dest = render(tmp_path / "demo-task", ANSWER_SETS["defaults"], src=template_repo.path,
-                  vcs_ref=V2)
+    dest = render(
+        tmp_path / "demo-task", ANSWER_SETS["defaults"], src=template_repo.path, vcs_ref=V2
+    )
     workspace = with_bare_origin(git_init_commit(dest, origin=None), tmp_path / "origin.git")
     code, github = run_update(workspace)
     assert code == 0 and github.calls == []
@@ -395,8 +449,9 @@ def test_update_when_up_to_date_changes_nothing(
     assert git("status", "--porcelain", cwd=workspace).stdout == ""
 
 
-def test_update_refuses_a_dirty_tree(default_workspace: Path, run_update, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture) -> None:  # type: ignore[no-untyped-def]
+def test_update_refuses_a_dirty_tree(
+    default_workspace: Path, run_update, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
     workspace = committed_copy(default_workspace, tmp_path / "demo-task")
     (workspace / "scratch.txt").write_text("not committed\n", encoding="utf-8")
     code, github = run_update(workspace)
@@ -404,8 +459,9 @@ def test_update_refuses_a_dirty_tree(default_workspace: Path, run_update, tmp_pa
     assert "uncommitted changes" in capsys.readouterr().err
 
 
-def test_update_keeps_tokens_away_from_copier(default_workspace: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_update_keeps_tokens_away_from_copier(
+    default_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     module = load_script(default_workspace / SCRIPT)
     monkeypatch.setenv("GITHUB_TOKEN", "secret")
     monkeypatch.setenv("TEMPLATE_UPDATE_TOKEN", "secret")
@@ -420,8 +476,10 @@ def test_update_keeps_tokens_away_from_copier(default_workspace: Path,
 
 def rollouts_in(workspace: Path) -> dict[str, str]:
     """{folder name: project name} of every rollouts/*/pyproject.toml."""
-    return {p.parent.name: tomllib.loads(p.read_text(encoding="utf-8"))["project"]["name"]
-            for p in sorted(workspace.glob("rollouts/*/pyproject.toml"))}
+    return {
+        p.parent.name: tomllib.loads(p.read_text(encoding="utf-8"))["project"]["name"]
+        for p in sorted(workspace.glob("rollouts/*/pyproject.toml"))
+    }
 
 
 def test_root_pyproject_installs_every_rendered_rollout(workspace: Path) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.combo_renders import combo_render
 from support.helpers import Osmosis, committed_copy, git
 
 pytestmark = [pytest.mark.osmosis, pytest.mark.slow]
@@ -48,9 +49,10 @@ def run_smoke(workspace: Path, osmosis: Osmosis) -> subprocess.CompletedProcess[
 
 
 @pytest.fixture(scope="module")
-def workspace(matrix: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One committed copy of the render for both tests (each leaves it as committed)."""
-    return committed_copy(matrix[COMBO], tmp_path_factory.mktemp("eval-smoke") / COMBO)
+    render = combo_render(tmp_path_factory, COMBO)
+    return committed_copy(render, tmp_path_factory.mktemp("eval-smoke") / COMBO)
 
 
 def test_eval_smoke_passes_on_a_fresh_render(workspace: Path, osmosis: Osmosis) -> None:

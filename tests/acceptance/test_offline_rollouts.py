@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.combo_renders import combo_render
 from support.helpers import Osmosis, committed_copy
 
 from osmosis_workspace.api import add_rollout
@@ -163,10 +164,11 @@ def package_of(rollout: Path) -> str:
 
 
 def rollout_sources(
-    framework: str, matrix: dict[str, Path], default_workspace: Path, tmp_path: Path
+    framework: str, factory: pytest.TempPathFactory, default_workspace: Path, tmp_path: Path
 ) -> list[Path]:
     """The rollout folders of one framework (plus the added rollout for its framework)."""
     combos, examples = GROUPS[framework]
+    matrix = {name: combo_render(factory, name) for name in combos}
     sources = [matrix[name] / "rollouts" / name for name in combos]
     sources += [default_workspace / "rollouts" / name for name in examples]
     if framework == ADDED[1]["agent_framework"]:
@@ -177,7 +179,7 @@ def rollout_sources(
 
 
 def test_workflow_tests_pass_fresh_and_catch_planted_breaks(
-    matrix: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
     default_workspace: Path,
     osmosis: Osmosis,
     tmp_path: Path,
@@ -185,7 +187,7 @@ def test_workflow_tests_pass_fresh_and_catch_planted_breaks(
     """Every framework's rollouts in ONE runner process (one import of the frameworks)."""
     cases: dict[str, tuple[str, str]] = {}  # copy -> (rollout, plant or "fresh")
     for framework in GROUPS:
-        for source in rollout_sources(framework, matrix, default_workspace, tmp_path):
+        for source in rollout_sources(framework, tmp_path_factory, default_workspace, tmp_path):
             assert (source / "tests" / "test_workflow.py").is_file(), source
             for plant, apply in {"fresh": None, **plants(framework)}.items():
                 copy = shutil.copytree(source, tmp_path / plant / source.name)

@@ -6,6 +6,9 @@ so the smoke step runs as `python tools/eval_smoke.py` with that venv first on P
 `osmosis eval run` per rollout against the rollout's scripted model on 127.0.0.1, with no
 network but the package registry (the CLI installs the rollout's own environment). A fresh
 render passes; the same render with a grader that raises fails, naming the failed rows.
+
+Both tests use one committed copy of the render (the broken grader is restored afterwards), so
+the rollout environment `osmosis eval run` installs, and its bytecode, are made once.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.combo_renders import combo_render
 from support.helpers import Osmosis, committed_copy, git
 
 pytestmark = [pytest.mark.osmosis, pytest.mark.slow]
@@ -44,10 +48,14 @@ def run_smoke(workspace: Path, osmosis: Osmosis) -> subprocess.CompletedProcess[
     )
 
 
-def test_eval_smoke_passes_on_a_fresh_render(
-    matrix: dict[str, Path], osmosis: Osmosis, tmp_path: Path
-) -> None:
-    workspace = committed_copy(matrix[COMBO], tmp_path / COMBO)
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One committed copy of the render for both tests (each leaves it as committed)."""
+    render = combo_render(tmp_path_factory, COMBO)
+    return committed_copy(render, tmp_path_factory.mktemp("eval-smoke") / COMBO)
+
+
+def test_eval_smoke_passes_on_a_fresh_render(workspace: Path, osmosis: Osmosis) -> None:
     done = run_smoke(workspace, osmosis)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"ok   {COMBO}" in done.stdout
@@ -56,10 +64,7 @@ def test_eval_smoke_passes_on_a_fresh_render(
     assert not list((workspace / "configs" / "eval").glob("*.eval-smoke.toml"))
 
 
-def test_eval_smoke_fails_when_the_grader_is_broken(
-    matrix: dict[str, Path], osmosis: Osmosis, tmp_path: Path
-) -> None:
-    workspace = committed_copy(matrix[COMBO], tmp_path / COMBO)
+def test_eval_smoke_fails_when_the_grader_is_broken(workspace: Path, osmosis: Osmosis) -> None:
     grader = workspace / "rollouts" / COMBO / "cu_lo_p_exact_match_rollout" / "grader.py"
     text = grader.read_text(encoding="utf-8")
     marker = "    async def grade(self, ctx: GraderContext) -> None:\n"
@@ -68,7 +73,10 @@ def test_eval_smoke_fails_when_the_grader_is_broken(
         text.replace(marker, marker + '        raise RuntimeError("grader broken")\n'),
         encoding="utf-8",
     )
-    done = run_smoke(workspace, osmosis)
+    try:
+        done = run_smoke(workspace, osmosis)
+    finally:
+        git("checkout", "--", str(grader.relative_to(workspace)), cwd=workspace)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"FAIL   {COMBO}" in done.stdout, done.stdout
     assert "rows failed" in done.stdout, done.stdout

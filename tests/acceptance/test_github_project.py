@@ -2,9 +2,10 @@
 
 Real tools throughout: check-jsonschema's GitHub-workflow schema, the pinned osmosis CLI's help
 screens, pre-commit installing its hooks from PyPI, Copier updating from a throwaway template
-repository with two release tags, git pushing to a local bare `origin`, uv syncing offline from
-a warm cache. The one stand-in is the update script's GitHub REST call (`github_api`), replaced
-by a recorder.
+repository with two release tags, git pushing to a local bare `origin`. The one stand-in is the
+update script's GitHub REST call (`github_api`), replaced by a recorder. What needs an installed
+workspace (uv sync, the root test run, the symlink guard) runs in test_first_push.py, in the
+clones its CI run installed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from support.github_helpers import (
     V2_SKILL_LINE,
     GitHubRecorder,
     TemplateRepo,
-    add_rollout_to_root_pyproject,
     cli_command_problem,
     cli_commands,
     load_script,
@@ -37,17 +37,16 @@ from support.github_helpers import (
     run_scripts,
     shared_published_template,
     step_script,
-    uv,
     with_bare_origin,
 )
 from support.helpers import ANSWER_SETS, ROOT, Osmosis, committed_copy, git, git_init_commit, render
+from support.shared import shared_root
 
 CI = ".github/workflows/ci.yml"
 UPDATE = ".github/workflows/template-update.yml"
 SCRIPT = ".github/scripts/template_update.py"
 PRE_COMMIT = ".pre-commit-config.yaml"
 CLI_HOOK = "osmosis-workspace-check"
-
 
 
 def project_version() -> str:
@@ -62,12 +61,17 @@ def project_version() -> str:
 
 
 @pytest.mark.parametrize(("ci", "updates", "hooks"), [(False, False, False), (True, False, True)])
-def test_each_answer_gates_its_files(default_workspace: Path, tmp_path: Path, ci: bool,
-                                     updates: bool, hooks: bool) -> None:
+def test_each_answer_gates_its_files(
+    default_workspace: Path, tmp_path: Path, ci: bool, updates: bool, hooks: bool
+) -> None:
     for rel in (CI, UPDATE, SCRIPT, PRE_COMMIT, "conftest.py"):
         assert (default_workspace / rel).is_file(), rel
-    answers = {**ANSWER_SETS["defaults"], "github_ci": ci, "template_updates": updates,
-               "pre_commit": hooks}
+    answers = {
+        **ANSWER_SETS["defaults"],
+        "github_ci": ci,
+        "template_updates": updates,
+        "pre_commit": hooks,
+    }
     out = render(tmp_path / "demo-task", answers)
     wanted = {CI: ci, UPDATE: updates, SCRIPT: updates, PRE_COMMIT: hooks}
     for rel, present in wanted.items():
@@ -82,8 +86,17 @@ def test_each_answer_gates_its_files(default_workspace: Path, tmp_path: Path, ci
 def test_workflows_pass_the_github_workflow_schema(renders: dict[str, Path]) -> None:
     files = [str(w / rel) for w in renders.values() for rel in (CI, UPDATE)]
     checked = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-         *files], capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
@@ -92,14 +105,24 @@ def test_workflows_do_what_the_workspace_promises(default_workspace: Path) -> No
     ci = load_workflow(default_workspace / CI)
     assert {"push", "pull_request"} <= set(ci["on"])
     scripts = "\n".join(script for _, script in run_scripts(ci))
-    for needed in ("uv sync", "uv run pytest", "osmosis doctor", "osmosis dataset validate",
-                   "osmosis-workspace check", "git grep", "*.rej"):
+    for needed in (
+        "uv sync",
+        "uv run pytest",
+        "osmosis doctor",
+        "osmosis dataset validate",
+        "osmosis-workspace check",
+        "git grep",
+        "*.rej",
+    ):
         assert needed in scripts, needed
 
     update = load_workflow(default_workspace / UPDATE)
     assert {"schedule", "workflow_dispatch"} <= set(update["on"])
-    assert update["permissions"] == {"contents": "write", "pull-requests": "write",
-                                     "issues": "write"}
+    assert update["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+        "issues": "write",
+    }
     assert SCRIPT in step_script(update, "Update from the template")
     checkout = update["jobs"]["update"]["steps"][0]
     assert checkout["with"]["persist-credentials"] is False, "the token must not reach Copier"
@@ -120,8 +143,12 @@ def test_checker_and_resolution_pins_agree(default_workspace: Path) -> None:
     ci = (default_workspace / CI).read_text(encoding="utf-8")
     assert f'checker="${{CHECKER:-{requirement}}}"' in ci
     assert "osmosis-workspace==" not in ci
-    hooks = {h["id"]: h for h in yaml.safe_load(
-        (default_workspace / PRE_COMMIT).read_text(encoding="utf-8"))["repos"][0]["hooks"]}
+    hooks = {
+        h["id"]: h
+        for h in yaml.safe_load((default_workspace / PRE_COMMIT).read_text(encoding="utf-8"))[
+            "repos"
+        ][0]["hooks"]
+    }
     assert hooks[CLI_HOOK]["additional_dependencies"] == [requirement]
     root = tomllib.loads((default_workspace / "pyproject.toml").read_text(encoding="utf-8"))
     ruff_pin = next(d for d in root["dependency-groups"]["dev"] if d.startswith("ruff=="))
@@ -137,15 +164,22 @@ def test_checker_requirement_for_each_kind_of_source(tmp_path: Path) -> None:
 
     macro = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROOT))).from_string(
         "{% from 'includes/github/tools.jinja' import checker_requirement with context %}"
-        "{{ checker_requirement() }}")
+        "{{ checker_requirement() }}"
+    )
     cases = {
         ("gh:acme/tmpl", "v1.2.0"): "osmosis-workspace @ git+https://github.com/acme/tmpl@v1.2.0",
-        ("gl:acme/tmpl", "v1.2.0-3-gabc1234"):
-            "osmosis-workspace @ git+https://gitlab.com/acme/tmpl@abc1234",
-        ("git@github.com:acme/tmpl.git", "v2"):
-            "osmosis-workspace @ git+ssh://git@github.com/acme/tmpl.git@v2",
-        ("https://example.com/tmpl.git", "v2"):
-            "osmosis-workspace @ git+https://example.com/tmpl.git@v2",
+        (
+            "gl:acme/tmpl",
+            "v1.2.0-3-gabc1234",
+        ): "osmosis-workspace @ git+https://gitlab.com/acme/tmpl@abc1234",
+        (
+            "git@github.com:acme/tmpl.git",
+            "v2",
+        ): "osmosis-workspace @ git+ssh://git@github.com/acme/tmpl.git@v2",
+        (
+            "https://example.com/tmpl.git",
+            "v2",
+        ): "osmosis-workspace @ git+https://example.com/tmpl.git@v2",
         ("/srv/tmpl", "v2"): "osmosis-workspace @ git+file:///srv/tmpl@v2",
         ("/srv/tmpl", ""): "",
     }
@@ -184,18 +218,21 @@ def test_every_osmosis_workspace_command_exists(default_workspace: Path) -> None
         code = re.findall(r"```[^\n]*\n(.*?)```", text, re.DOTALL)
         code += re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.DOTALL))
         # (a bare `osmosis-workspace` names the tool; only commands are checked)
-        found += [(rel, words) for snippet in code for words in cli_commands(snippet)
-                  if words]
+        found += [(rel, words) for snippet in code for words in cli_commands(snippet) if words]
     assert len(found) >= 2, found
     assert any(words[:1] == ["add-rollout"] for _, words in found), "docs never show add-rollout"
-    problems = [f"{where}: osmosis-workspace {' '.join(words)} -> {problem}"
-                for where, words in found if (problem := cli_command_problem(words))]
+    problems = [
+        f"{where}: osmosis-workspace {' '.join(words)} -> {problem}"
+        for where, words in found
+        if (problem := cli_command_problem(words))
+    ]
     assert not problems, "\n".join(problems)
 
 
 def test_command_checkers_reject_invented_commands() -> None:
-    assert list(cli_commands('uvx --from "osmosis-workspace==1" osmosis-workspace check --fast')
-                ) == [["check", "--fast"]]
+    assert list(
+        cli_commands('uvx --from "osmosis-workspace==1" osmosis-workspace check --fast')
+    ) == [["check", "--fast"]]
     assert cli_command_problem(["check", "--fast"]) == ""
     assert "does not exist" in cli_command_problem(["frobnicate"])
     assert "no option --turbo" in cli_command_problem(["check", "--turbo"])
@@ -212,13 +249,17 @@ def _osmosis_help(osmosis: Osmosis, words: list[str], cwd: Path) -> tuple[int, s
 
 
 @pytest.fixture(scope="session")
-def pre_commit_run(renders: dict[str, Path],
-                   tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def pre_commit_run(renders: dict[str, Path], tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Run pre-commit in one committed copy of the default render, sharing one hook cache."""
     workspace = committed_copy(renders["defaults"], tmp_path_factory.mktemp("pc") / "demo-task")
-    home = tmp_path_factory.mktemp("pre-commit-home")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-           "NO_COLOR": "1"}
+    home = shared_root(tmp_path_factory) / "pre-commit-home"  # one hook cache per run
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(home),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "NO_COLOR": "1",
+        "PYTHONDONTWRITEBYTECODE": "",
+    }
     # pre-commit-uv names a hook env after pre-commit's Python but lets UV_PYTHON choose the
     # interpreter; with dev.py's UV_PYTHON set, installs land in the wrong place.
     for name in ("VIRTUAL_ENV", "UV_PYTHON"):
@@ -226,8 +267,14 @@ def pre_commit_run(renders: dict[str, Path],
     pre_commit = str(Path(sys.executable).parent / "pre-commit")
 
     def run(*args: str, skip: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([pre_commit, "run", *args], cwd=workspace, capture_output=True,
-                              text=True, timeout=900, env={**env, "SKIP": skip})
+        return subprocess.run(
+            [pre_commit, "run", *args],
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env={**env, "SKIP": skip},
+        )
 
     run.workspace = workspace  # type: ignore[attr-defined]
     return run
@@ -240,8 +287,10 @@ def pre_commit_run(renders: dict[str, Path],
 def test_pre_commit_stops_conflict_leftovers(pre_commit_run) -> None:  # type: ignore[no-untyped-def]
     workspace: Path = pre_commit_run.workspace
     marked, reject = workspace / "notes.md", workspace / "README.md.rej"
-    marked.write_text("<" * 7 + " before updating\nmine\n=======\ntheirs\n" + ">" * 7
-                      + " after updating\n", encoding="utf-8")
+    marked.write_text(
+        "<" * 7 + " before updating\nmine\n=======\ntheirs\n" + ">" * 7 + " after updating\n",
+        encoding="utf-8",
+    )
     reject.write_text("@@ -1 +1 @@\n-a\n+b\n", encoding="utf-8")
     try:
         result = pre_commit_run("check-merge-conflict", "--files", "notes.md")
@@ -263,12 +312,23 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
     return shared_published_template(tmp_path_factory)
 
 
+@pytest.fixture(scope="module")
+def v1_render(template_repo: TemplateRepo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace rendered from v1.0.0 and committed, once (read-only: tests copy it)."""
+    dest = render(
+        tmp_path_factory.mktemp("v1") / "demo-task",
+        ANSWER_SETS["defaults"],
+        src=template_repo.path,
+        vcs_ref=V1,
+    )
+    return git_init_commit(dest, origin=None)
+
+
 @pytest.fixture
-def v1_workspace(template_repo: TemplateRepo, tmp_path: Path) -> Path:
-    """A workspace rendered from v1.0.0, committed, with a local bare repository as origin."""
-    dest = render(tmp_path / "demo-task", ANSWER_SETS["defaults"], src=template_repo.path,
-                  vcs_ref=V1)
-    return with_bare_origin(git_init_commit(dest, origin=None), tmp_path / "origin.git")
+def v1_workspace(v1_render: Path, tmp_path: Path) -> Path:
+    """A copy of the v1.0.0 render, its git history included, with a bare repository as origin."""
+    workspace = shutil.copytree(v1_render, tmp_path / "demo-task", symlinks=True)
+    return with_bare_origin(workspace, tmp_path / "origin.git")
 
 
 @pytest.fixture
@@ -368,8 +428,7 @@ def test_update_with_a_conflict_is_a_labelled_draft_that_ci_refuses(
     # CI's own leftover check fails on that branch and names the file.
     check = step_script(load_workflow(v1_workspace / CI), "No unresolved template-update")
     clone = tmp_path / "branch-checkout"
-    git("clone", "-q", "--branch", branch, str(tmp_path / "origin.git"), str(clone),
-        cwd=tmp_path)
+    git("clone", "-q", "--branch", branch, str(tmp_path / "origin.git"), str(clone), cwd=tmp_path)
     ci = subprocess.run(["bash", "-e", "-c", check], cwd=clone, capture_output=True, text=True)
     assert ci.returncode == 1
     assert template_repo.skill_file(SKILL_KEPT) in ci.stdout and "::error::" in ci.stdout
@@ -379,8 +438,9 @@ def test_update_with_a_conflict_is_a_labelled_draft_that_ci_refuses(
 def test_update_when_up_to_date_changes_nothing(
     template_repo: TemplateRepo, run_update, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:  # type: ignore[no-untyped-def]
-    dest = render(tmp_path / "demo-task", ANSWER_SETS["defaults"], src=template_repo.path,
-                  vcs_ref=V2)
+    dest = render(
+        tmp_path / "demo-task", ANSWER_SETS["defaults"], src=template_repo.path, vcs_ref=V2
+    )
     workspace = with_bare_origin(git_init_commit(dest, origin=None), tmp_path / "origin.git")
     code, github = run_update(workspace)
     assert code == 0 and github.calls == []
@@ -389,8 +449,9 @@ def test_update_when_up_to_date_changes_nothing(
     assert git("status", "--porcelain", cwd=workspace).stdout == ""
 
 
-def test_update_refuses_a_dirty_tree(default_workspace: Path, run_update, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture) -> None:  # type: ignore[no-untyped-def]
+def test_update_refuses_a_dirty_tree(
+    default_workspace: Path, run_update, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
     workspace = committed_copy(default_workspace, tmp_path / "demo-task")
     (workspace / "scratch.txt").write_text("not committed\n", encoding="utf-8")
     code, github = run_update(workspace)
@@ -398,8 +459,9 @@ def test_update_refuses_a_dirty_tree(default_workspace: Path, run_update, tmp_pa
     assert "uncommitted changes" in capsys.readouterr().err
 
 
-def test_update_keeps_tokens_away_from_copier(default_workspace: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_update_keeps_tokens_away_from_copier(
+    default_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     module = load_script(default_workspace / SCRIPT)
     monkeypatch.setenv("GITHUB_TOKEN", "secret")
     monkeypatch.setenv("TEMPLATE_UPDATE_TOKEN", "secret")
@@ -408,29 +470,16 @@ def test_update_keeps_tokens_away_from_copier(default_workspace: Path,
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. uv: one online sync, then offline; the root test run covers every rollout
+# 4. The root pyproject installs every rollout
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def windows_clone(osmosis: Osmosis, default_workspace: Path,
-                  tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone made as Git for Windows without symlink support makes it, then `uv sync`.
-
-    This is the session's one online `uv sync`: the uv tests after it run with UV_OFFLINE=1.
-    """
-    clone = tmp_path_factory.mktemp("windows") / "demo-task"
-    git("clone", "-q", "-c", "core.symlinks=false", str(default_workspace), str(clone),
-        cwd=clone.parent)
-    synced = uv(osmosis, "sync", "--quiet", cwd=clone)
-    assert synced.returncode == 0, synced.stderr
-    return clone
 
 
 def rollouts_in(workspace: Path) -> dict[str, str]:
     """{folder name: project name} of every rollouts/*/pyproject.toml."""
-    return {p.parent.name: tomllib.loads(p.read_text(encoding="utf-8"))["project"]["name"]
-            for p in sorted(workspace.glob("rollouts/*/pyproject.toml"))}
+    return {
+        p.parent.name: tomllib.loads(p.read_text(encoding="utf-8"))["project"]["name"]
+        for p in sorted(workspace.glob("rollouts/*/pyproject.toml"))
+    }
 
 
 def test_root_pyproject_installs_every_rendered_rollout(workspace: Path) -> None:
@@ -447,82 +496,6 @@ def test_root_pyproject_installs_every_rendered_rollout(workspace: Path) -> None
     assert config["project"]["requires-python"] == f">={answers['python_version']}"
 
 
-@pytest.mark.osmosis
-@pytest.mark.slow
-def test_uv_sync_offline_and_pytest_runs_every_rollout(
-    osmosis: Osmosis, renders: dict[str, Path], windows_clone: Path, tmp_path: Path
-) -> None:
-    """Offline from here on (windows_clone did the one online sync).
-
-    The worked examples are left out to keep this quick (windows_clone syncs and tests the
-    default render with them): the starter rollout plus one added rollout show the mechanism.
-    """
-    lean = {**ANSWER_SETS["defaults"], "include_examples": False}
-    workspace = git_init_commit(render(tmp_path / "demo-task", lean))
-    first = ANSWER_SETS["defaults"].get("rollout_name", lean["workspace_name"])
-    assert list(rollouts_in(workspace)) == [first]
-    # A second rollout, as a future `add-rollout` would bring it: first only its folder.
-    extra = ANSWER_SETS["support"]["rollout_name"]
-    shutil.copytree(renders["support"] / "rollouts" / extra, workspace / "rollouts" / extra)
-
-    synced = uv(osmosis, "sync", cwd=workspace, offline=True)
-    assert synced.returncode == 0, synced.stderr
-    tested = uv(osmosis, "run", "pytest", "-v", cwd=workspace, offline=True)
-    assert tested.returncode == 1, tested.stdout
-    assert f"rollouts/{extra} is not installed by `uv sync`" in tested.stdout
-    assert f'{extra} = {{ path = "rollouts/{extra}", editable = true }}' in tested.stdout
-    assert f"rollouts/{first}/tests/" in tested.stdout and " PASSED" in tested.stdout
-
-    # Then the root pyproject lists it: both rollouts' tests run, and the set-up check passes.
-    add_rollout_to_root_pyproject(workspace, extra)
-    synced = uv(osmosis, "sync", cwd=workspace, offline=True)
-    assert synced.returncode == 0, synced.stderr
-    tested = uv(osmosis, "run", "pytest", "-v", cwd=workspace, offline=True)
-    assert tested.returncode == 0, tested.stdout + tested.stderr
-    for name in (first, extra):
-        assert f"rollouts/{name}/tests/" in tested.stdout, name
-    assert "conftest.py::workspace-setup PASSED" in tested.stdout
-    assert " FAILED" not in tested.stdout
-
-    # `osmosis eval run` syncs each rollout on its own: that leaves the root environment alone.
-    alone = uv(osmosis, "sync", "--project", f"rollouts/{first}", cwd=workspace, offline=True)
-    assert alone.returncode == 0, alone.stderr
-    assert (workspace / "rollouts" / first / ".venv").is_dir()
-    assert not list((workspace / "rollouts" / first / ".venv").glob("bin/ruff")), \
-        "the rollout environment got the workspace's dev tools"
-    check = uv(osmosis, "sync", "--check", cwd=workspace, offline=True)
-    assert check.returncode == 0, check.stdout + check.stderr
-
-    # (Every CI step, on a fresh render and one with an added rollout: test_first_push.py.)
-
-
-# ---------------------------------------------------------------------------------------------
-# 5. A checkout with core.symlinks=false is caught, with the fix
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.osmosis
-@pytest.mark.slow
-def test_checkout_without_symlinks_fails_with_the_fix(osmosis: Osmosis,
-                                                      windows_clone: Path) -> None:
-    link = windows_clone / ".claude" / "skills"
-    assert link.is_file() and not link.is_symlink(), "git made the link a text file"
-
-    tested = uv(osmosis, "run", "pytest", cwd=windows_clone, offline=True)
-    assert tested.returncode == 1
-    out = tested.stdout
-    assert "FAILED conftest.py::workspace-setup" in out
-    assert ".claude/skills is a plain text file reading '../.agents/skills'" in out
-    assert "core.symlinks is false" in out
-    for fix in ("git config core.symlinks true", "git checkout -- .claude/skills"):
-        assert fix in out, fix
-    assert " passed" in out, "the rollout tests still run"
-
-    # The printed fix works.
-    git("config", "core.symlinks", "true", cwd=windows_clone)
-    git("checkout", "--", ".claude/skills", cwd=windows_clone)
-    assert link.is_symlink() and link.is_dir()
-    # Only the set-up check this time (`pytest conftest.py`): the rollout tests ran above.
-    fixed = uv(osmosis, "run", "pytest", "-v", "conftest.py", cwd=windows_clone, offline=True)
-    assert fixed.returncode == 0, fixed.stdout
-    assert "conftest.py::workspace-setup PASSED" in fixed.stdout
+# Installing and testing every rollout, offline after CI's one resolution, a rollout folder
+# pyproject.toml does not list, each rollout's own environment, and a checkout with
+# core.symlinks=false: tests/acceptance/test_first_push.py, in the clones its CI run installed.

@@ -3,9 +3,12 @@
 For each agent framework (one scaffold-matrix render each) and each worked example, the rollout
 folder is copied once as rendered and once per planted break; the copies' generated
 ``<rollout>/tests/test_workflow.py`` then run with the osmosis venv's Python (osmosis-ai with the
-openai-agents and strands extras), directly on the rendered sources, in one process per
-framework (tests/support/rollout_workflow_runner.py). The fresh copy must pass (exit 0) and every
-broken copy must fail its tests (exit 1, not a collection or usage error).
+openai-agents and strands extras), directly on the rendered sources, all in ONE runner process
+that imports the frameworks once and forks a child per copy
+(tests/support/rollout_workflow_runner.py). The fresh copy must pass (exit 0) and every broken
+copy must fail its tests (exit 1, not a collection or usage error) at the test written for
+that break. Two breaks that touch disjoint tests (an endless tool loop, tool errors escaping)
+share one copy, which must fail exactly those two tests: four runs per rollout, not five.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.combo_renders import combo_render
 from support.helpers import Osmosis, committed_copy
 
 from osmosis_workspace.api import AddRolloutOptions, add_rollout
@@ -129,64 +133,82 @@ def plants(framework: str) -> dict[str, Plant]:
             append(workflow, _STRANDS_RERAISE)
         edit(workflow, *_ERRORS_ESCAPE[framework])
 
-    return {
-        "wrong-role": wrong_role,
-        "endless-loop": endless_loop,
-        "tool-raises": tool_raises,
-        "errors-escape": errors_escape,
-    }
+    def loop_and_escape(folder: Path, package: str) -> None:
+        endless_loop(folder, package)
+        errors_escape(folder, package)
+
+    return {"wrong-role": wrong_role, "tool-raises": tool_raises, "loop+escape": loop_and_escape}
 
 
-#: pytest's exit code and the first generated test that fails, for each planted break: the
-#: fresh copy passes (exit 0); a broken one fails tests (exit 1, not a collection error), and
-#: the test that catches it is the one written for that kind of break.
-CAUGHT_BY = {
-    "fresh": (0, None),
-    "wrong-role": (1, "test_tool_call_round_trips_as_a_tool_message"),
-    "endless-loop": (1, "test_tool_loop_ends_within_max_turns"),
-    "tool-raises": (1, "test_tool_call_round_trips_as_a_tool_message"),
-    "errors-escape": (1, "test_a_tool_that_raises_becomes_an_error_message"),
-}
+ROUND_TRIP = "test_tool_call_round_trips_as_a_tool_message"
+LOOP = "test_tool_loop_ends_within_max_turns"
+RAISES = "test_a_tool_that_raises_becomes_an_error_message"
+
+
+def caught(plant: str, failed: list[str]) -> bool:
+    """Whether a copy's failed tests (in run order) are the ones written for its break.
+
+    The fresh copy fails nothing. ``wrong-role`` and ``tool-raises`` both first fail the
+    round-trip test. The endless loop and the escaping tool error each break one test that no
+    other break of theirs touches, so they share a copy and must fail exactly those two tests.
+    """
+    if plant == "fresh":
+        return failed == []
+    if plant == "loop+escape":
+        return failed == [LOOP, RAISES]
+    return failed[:1] == [ROUND_TRIP]
 
 
 def package_of(rollout: Path) -> str:
     return next(p.name for p in rollout.iterdir() if p.name.endswith("_rollout"))
 
 
-@pytest.mark.parametrize("framework", list(GROUPS))
-def test_workflow_tests_pass_fresh_and_catch_planted_breaks(
-    framework: str,
-    matrix: dict[str, Path],
-    default_workspace: Path,
-    osmosis: Osmosis,
-    tmp_path: Path,
-) -> None:
+def rollout_sources(
+    framework: str, factory: pytest.TempPathFactory, default_workspace: Path, tmp_path: Path
+) -> list[Path]:
+    """The rollout folders of one framework (plus the added rollout for its framework)."""
     combos, examples = GROUPS[framework]
+    matrix = {name: combo_render(factory, name) for name in combos}
     sources = [matrix[name] / "rollouts" / name for name in combos]
     sources += [default_workspace / "rollouts" / name for name in examples]
     if framework == ADDED[1]["agent_framework"]:
         workspace = committed_copy(matrix[combos[0]], tmp_path / "added" / combos[0])
         add_rollout(workspace, ADDED[0], ADDED[1], AddRolloutOptions(commit=True))
         sources.append(workspace / "rollouts" / ADDED[0])
+    return sources
+
+
+def test_workflow_tests_pass_fresh_and_catch_planted_breaks(
+    tmp_path_factory: pytest.TempPathFactory,
+    default_workspace: Path,
+    osmosis: Osmosis,
+    tmp_path: Path,
+) -> None:
+    """Every framework's rollouts in ONE runner process (one import of the frameworks)."""
     cases: dict[str, tuple[str, str]] = {}  # copy -> (rollout, plant or "fresh")
-    for source in sources:
-        assert (source / "tests" / "test_workflow.py").is_file(), source
-        for plant, apply in {"fresh": None, **plants(framework)}.items():
-            copy = shutil.copytree(source, tmp_path / plant / source.name)
-            if apply is not None:
-                apply(copy, package_of(copy))
-            cases[str(copy)] = (source.name, plant)
+    for framework in GROUPS:
+        for source in rollout_sources(framework, tmp_path_factory, default_workspace, tmp_path):
+            assert (source / "tests" / "test_workflow.py").is_file(), source
+            for plant, apply in {"fresh": None, **plants(framework)}.items():
+                copy = shutil.copytree(source, tmp_path / plant / source.name)
+                if apply is not None:
+                    apply(copy, package_of(copy))
+                cases[str(copy)] = (source.name, plant)
 
     result = subprocess.run(
         [str(osmosis.bin_dir / "python"), str(RUNNER), *cases],
         capture_output=True,
         text=True,
-        timeout=600,
-        env=osmosis.env(PYTHONDONTWRITEBYTECODE="1"),
+        timeout=900,
+        env=osmosis.env(),
     )
     report = [line for line in result.stdout.splitlines() if line.startswith("WORKFLOW-RUNNER ")]
     assert report, result.stdout[-4000:] + result.stderr[-4000:]
-    codes = json.loads(report[-1].removeprefix("WORKFLOW-RUNNER "))
-    outcome = {cases[copy]: tuple(code) for copy, code in codes.items()}
-    expected = {case: CAUGHT_BY[case[1]] for case in cases.values()}
-    assert outcome == expected, result.stdout[-6000:]
+    outcomes = json.loads(report[-1].removeprefix("WORKFLOW-RUNNER "))
+    wrong = {
+        cases[copy]: (code, failed)
+        for copy, (code, failed) in outcomes.items()
+        if code != (0 if cases[copy][1] == "fresh" else 1) or not caught(cases[copy][1], failed)
+    }
+    assert set(outcomes) == set(cases)
+    assert not wrong, f"{wrong}\n{result.stdout[-6000:]}"

@@ -222,7 +222,7 @@ def user_env(home: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("OSMOSIS_WORKSPACE", "VIRTUAL_ENV", "PYTHONPATH"))
+        if not k.startswith(("OSMOSIS_WORKSPACE", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITE"))
     }
     home.mkdir(exist_ok=True)
     return {**env, "HOME": str(home), "NO_COLOR": "1", **extra}

@@ -171,13 +171,6 @@ def uv_env(osmosis: Osmosis, **extra: str) -> dict[str, str]:
     return env
 
 
-def uv(osmosis: Osmosis, *args: str, cwd: Path, offline: bool = False,
-       timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = uv_env(osmosis, **({"UV_OFFLINE": "1"} if offline else {}))
-    return subprocess.run([str(osmosis.bin_dir / "uv"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 def add_rollout_to_root_pyproject(workspace: Path, name: str) -> None:
     """What `osmosis-workspace add-rollout` must do to the root pyproject.toml (tomlkit)."""
     path = workspace / "pyproject.toml"

@@ -4,7 +4,7 @@ Usage (with the osmosis venv's Python, which has osmosis-ai and both agent frame
 
     python rollout_workflow_runner.py ROLLOUT_DIR [ROLLOUT_DIR ...]
 
-Prints one line ``WORKFLOW-RUNNER {ROLLOUT_DIR: [pytest exit code, first failed test or null]}``.
+Prints one line ``WORKFLOW-RUNNER {ROLLOUT_DIR: [pytest exit code, [failed tests in run order]]}``.
 Importing LiteLLM, the OpenAI Agents SDK and Strands costs most of a run, so the parent
 imports them once and forks one child per copy (a few at a time): each child runs pytest on a
 clean slate (a planted break that patches a framework class, or copies sharing a package name,
@@ -38,15 +38,17 @@ def warm_up() -> None:
             importlib.import_module(name)
 
 
-class FirstFailure:
-    """pytest plugin: the name of the first test that failed."""
+class Failures:
+    """pytest plugin: the names of the tests that failed, in run order (no -x: a copy may hold
+    several independent breaks, each caught by its own test)."""
 
     def __init__(self) -> None:
-        self.name: str | None = None
+        self.names: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.failed and self.name is None:
-            self.name = report.nodeid.rsplit("::", 1)[-1]
+        name = report.nodeid.rsplit("::", 1)[-1]
+        if report.failed and name not in self.names:
+            self.names.append(name)
 
 
 #: Children run side by side: each test waits on its scripted model most of the time.
@@ -59,32 +61,32 @@ def start_child(folder: str) -> tuple[int, int]:
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
-        code, failure = 3, FirstFailure()
+        code, failures = 3, Failures()
         try:
             os.chdir(folder)
             sys.path.insert(0, os.getcwd())
-            args = ["tests/test_workflow.py", "-x", "-q", "-p", "no:cacheprovider"]
+            args = ["tests/test_workflow.py", "-q", "-p", "no:cacheprovider"]
             args += ["--import-mode=importlib", "--rootdir", os.getcwd(), "-W", "ignore"]
-            code = int(pytest.main(args, plugins=[failure]))
+            code = int(pytest.main(args, plugins=[failures]))
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
-            os.write(write_end, json.dumps(failure.name).encode())
+            os.write(write_end, json.dumps(failures.names).encode())
             os._exit(code)
     os.close(write_end)
     return pid, read_end
 
 
-def finish_child(pid: int, read_end: int) -> tuple[int, str | None]:
-    """The child's exit code and first failed test."""
+def finish_child(pid: int, read_end: int) -> tuple[int, list[str]]:
+    """The child's exit code and failed tests."""
     with os.fdopen(read_end, "rb") as pipe:
-        first_failure = json.loads(pipe.read() or b"null")
+        failed = json.loads(pipe.read() or b"[]")
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), first_failure
+    return os.waitstatus_to_exitcode(status), failed
 
 
-def run_all(folders: list[str]) -> dict[str, tuple[int, str | None]]:
-    results: dict[str, tuple[int, str | None]] = {}
+def run_all(folders: list[str]) -> dict[str, tuple[int, list[str]]]:
+    results: dict[str, tuple[int, list[str]]] = {}
     for start in range(0, len(folders), PARALLEL):
         batch = {folder: start_child(folder) for folder in folders[start : start + PARALLEL]}
         results |= {folder: finish_child(*child) for folder, child in batch.items()}

@@ -88,8 +88,13 @@ def step_name(step: dict[str, Any]) -> str:
 
 
 def base_env(root: Path) -> dict[str, str]:
-    """This process's environment as a fresh runner would have it (no identity, no venv)."""
+    """This process's environment as a fresh runner would have it (no identity, no venv).
+
+    Python writes bytecode there, as on GitHub's runners: each venv a job makes compiles its
+    packages once, not in every process (this machine may set PYTHONDONTWRITEBYTECODE).
+    """
     drop = (
+        "PYTHONDONTWRITEBYTECODE",
         "GIT_AUTHOR_",
         "GIT_COMMITTER_",
         "VIRTUAL_ENV",
@@ -200,15 +205,7 @@ class LocalRunner:
             git("clone", "-q", str(self.origin), str(workspace), cwd=self.root)
             git("checkout", "-q", ref_name, cwd=workspace)
         elif action == "actions/setup-python":
-            versions = inputs["python-version"].split()
-            tools = workspace.parent / "python-tools"
-            tools.mkdir(exist_ok=True)
-            for version in reversed(versions):  # the first listed is the default `python`
-                found = interpreter(version)
-                for name in (f"python{version}", "python3", "python"):
-                    (tools / name).unlink(missing_ok=True)
-                    (tools / name).symlink_to(found)
-            env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
+            self.setup_python(inputs["python-version"].split(), workspace, env)
         elif action == "astral-sh/setup-uv":
             tools = workspace.parent / "uv-tools"  # uv alone: not this venv's python
             tools.mkdir(exist_ok=True)
@@ -216,18 +213,34 @@ class LocalRunner:
                 (tools / name).symlink_to(Path(sys.executable).parent / name)
             env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
         elif action == "actions/upload-artifact":
-            for rel in inputs["path"].split():
-                source = workspace / rel
-                assert source.exists(), f"upload-artifact: {rel} was not produced"
-                if source.is_dir():
-                    shutil.copytree(source, self.artifacts / rel)
-                else:
-                    self.artifacts.mkdir(exist_ok=True)
-                    shutil.copy2(source, self.artifacts / rel)
+            self.upload(inputs["path"].split(), workspace)
         elif action == "actions/download-artifact":
             shutil.copytree(self.artifacts, workspace, dirs_exist_ok=True)
         else:
             raise AssertionError(f"no local equivalent for {step['uses']}: skip it with a reason")
+
+    @staticmethod
+    def setup_python(versions: list[str], workspace: Path, env: dict[str, str]) -> None:
+        """actions/setup-python: each version on PATH, the first listed as ``python``."""
+        tools = workspace.parent / "python-tools"
+        tools.mkdir(exist_ok=True)
+        for version in reversed(versions):
+            found = interpreter(version)
+            for name in (f"python{version}", "python3", "python"):
+                (tools / name).unlink(missing_ok=True)
+                (tools / name).symlink_to(found)
+        env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
+
+    def upload(self, paths: list[str], workspace: Path) -> None:
+        """actions/upload-artifact: copy each path into the artifacts folder."""
+        for rel in paths:
+            source = workspace / rel
+            assert source.exists(), f"upload-artifact: {rel} was not produced"
+            if source.is_dir():
+                shutil.copytree(source, self.artifacts / rel)
+            else:
+                self.artifacts.mkdir(exist_ok=True)
+                shutil.copy2(source, self.artifacts / rel)
 
     def shell_step(
         self,

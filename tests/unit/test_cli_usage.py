@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from osmosis_workspace.cli.commands import typer_app
+from osmosis_workspace.cli.app import typer_app
 from support.workspace_api_helpers import (
     run_entry_point,
 )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from osmosis_workspace.cli.commands import typer_app
+from osmosis_workspace.cli.app import typer_app
 from support.helpers import ROOT
 from support.lever_cli import cli
 from typer.testing import CliRunner

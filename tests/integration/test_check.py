@@ -123,8 +123,9 @@ def test_check_help_and_typer_path_agree(default_workspace: Path, tmp_path: Path
     """``check --help`` goes through Typer; plain calls take the fast path: same output."""
     helped = run_entry_point("check", "--help", cwd=tmp_path)
     assert helped.returncode == 0 and "--fast" in helped.stdout and "--json" in helped.stdout
-    from osmosis_workspace.cli.app import typer_app
     from typer.testing import CliRunner
+
+    from osmosis_workspace.cli.app import typer_app
 
     via_typer = CliRunner().invoke(typer_app, ["check", "--json", str(default_workspace)])
     direct = run_entry_point("check", "--json", str(default_workspace), cwd=tmp_path)

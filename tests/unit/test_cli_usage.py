@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from osmosis_workspace.cli.app import typer_app
 from support.workspace_api_helpers import (
     run_entry_point,
 )
 from typer.testing import CliRunner
 
+from osmosis_workspace.cli.app import typer_app
 from osmosis_workspace.exit_codes import EXIT_CODE_HELP, ExitCode
 
 runner = CliRunner()

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from osmosis_workspace.cli.app import typer_app
 from support.helpers import ROOT
 from support.lever_cli import cli
 from typer.testing import CliRunner
 
+from osmosis_workspace.cli.app import typer_app
 from osmosis_workspace.engine.copier_adapter import levers
 from osmosis_workspace.engine.questions import (
     _PureTemplateYamlLoader,

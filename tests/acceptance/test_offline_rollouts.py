@@ -110,6 +110,13 @@ _STRANDS_RERAISE = (
 )
 
 
+#: The endless loop, planted into a strands workflow whose tool errors already escape.
+_STRANDS_LOOP_AFTER_ESCAPE = (
+    "hooks=[TurnLimit(MAX_TURNS), _Reraise()],",
+    "hooks=[_Reraise()],",
+)
+
+
 def plants(framework: str) -> dict[str, Plant]:
     """The breaks planted into a copy of a rollout folder (``package``: its Python package)."""
 
@@ -134,8 +141,11 @@ def plants(framework: str) -> dict[str, Plant]:
         edit(workflow, *_ERRORS_ESCAPE[framework])
 
     def loop_and_escape(folder: Path, package: str) -> None:
-        endless_loop(folder, package)
         errors_escape(folder, package)
+        if framework == "strands":  # both breaks edit the hook list: drop the turn limit
+            edit(folder / package / "workflow.py", *_STRANDS_LOOP_AFTER_ESCAPE)
+        else:
+            endless_loop(folder, package)
 
     return {"wrong-role": wrong_role, "tool-raises": tool_raises, "loop+escape": loop_and_escape}
 

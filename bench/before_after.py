@@ -45,6 +45,8 @@ SAME_OUTPUT = ("`check` (full)", "`check --fast`", "`--version`", "`--help`")
 
 
 def variants(tmp: Path, env: dict, before: str | None) -> list[Variant]:
+    """Every timed variant on a fresh fixture: levers off/on for ``new`` and ``update`` (same
+    code, one switch), and before/after rows when ``before`` names an old package."""
     tpl = make_fixture(tmp)
     ref = tmp / "ref" / NAME
     new_args = [
@@ -97,19 +99,27 @@ def variants(tmp: Path, env: dict, before: str | None) -> list[Variant]:
             )
         )
     if before is not None:
-        old = {**env, "PYTHONPATH": str(Path(before).resolve())}
-        for label, e in (("before", old), ("after", env)):
-            for group, cmd in zip(
-                SAME_OUTPUT,
-                (
-                    [OW, "check", str(ref)],
-                    [OW, "check", "--fast", str(ref)],
-                    [OW, "--version"],
-                    [OW, "--help"],
-                ),
-                strict=True,
-            ):
-                out.append(Variant(label, cmd, e, cwd=tmp, ok=(0, 5), group=group))
+        out += same_output_variants(tmp, env, before, ref)
+    return out
+
+
+def same_output_variants(tmp: Path, env: dict, before: str, ref: Path) -> list[Variant]:
+    """``check``, ``check --fast``, ``--version`` and ``--help`` with the old package first on
+    ``PYTHONPATH`` and with this checkout: the rows whose output must not change."""
+    old = {**env, "PYTHONPATH": str(Path(before).resolve())}
+    out = []
+    for label, e in (("before", old), ("after", env)):
+        for group, cmd in zip(
+            SAME_OUTPUT,
+            (
+                [OW, "check", str(ref)],
+                [OW, "check", "--fast", str(ref)],
+                [OW, "--version"],
+                [OW, "--help"],
+            ),
+            strict=True,
+        ):
+            out.append(Variant(label, cmd, e, cwd=tmp, ok=(0, 5), group=group))
     return out
 
 

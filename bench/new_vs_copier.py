@@ -35,15 +35,8 @@ from benchlib import (
 )
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--before", help="folder containing the old osmosis_workspace package")
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--out", help="also write the table to this file")
-    args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="osmosis-new-bench-"))
-    env = bench_env(tmp)
-    tpl = make_fixture(tmp)
+def commands(tpl: Path) -> tuple[list[str], list[str]]:
+    """``osmosis-workspace new`` and raw ``copier copy`` with the same answers, so they compare."""
     new = [
         OW,
         "new",
@@ -69,6 +62,15 @@ def main() -> int:
         str(tpl),
         NAME,
     ]
+    return new, copier_cmd
+
+
+def all_variants(
+    before: str | None, env: dict, new: list[str], copier_cmd: list[str]
+) -> list[tuple[str, list[str], dict]]:
+    """(label, command, env) rows: raw Copier first (the baseline the ratios divide by), the
+    old package's ``new`` when ``before`` is given, then this checkout's ``new`` last (its tree
+    is compared with Copier's)."""
     variants = [
         ("raw `copier copy --trust --defaults`", copier_cmd, env),
         (
@@ -82,13 +84,28 @@ def main() -> int:
             env,
         ),
     ]
-    if args.before:
-        old = {**env, "PYTHONPATH": args.before}
+    if before:
+        old = {**env, "PYTHONPATH": before}
         variants += [
             ("`new`, before", new, old),
             ("`new --no-git`, before", [*new, "--no-git"], old),
         ]
     variants += [("`new`, after", new, env), ("`new --no-git`, after", [*new, "--no-git"], env)]
+    return variants
+
+
+def main() -> int:
+    """Times the variants interleaved and prints (and optionally writes) the table."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--before", help="folder containing the old osmosis_workspace package")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--out", help="also write the table to this file")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="osmosis-new-bench-"))
+    env = bench_env(tmp)
+    tpl = make_fixture(tmp)
+    new, copier_cmd = commands(tpl)
+    variants = all_variants(args.before, env, new, copier_cmd)
 
     def fresh(k: int):
         def prep(i: int) -> Path:

@@ -64,7 +64,9 @@ def ensure_project_venv() -> Path:
     python = PROJECT_VENV / BIN / "python"
     init = (ROOT / "src" / "osmosis_workspace" / "__init__.py").read_text()
     version = next((ln for ln in init.splitlines() if ln.startswith("__version__")), "")
-    wanted = (ROOT / "pyproject.toml").read_text() + version + sys.version + "bytecode"  # metadata has it
+    wanted = (
+        (ROOT / "pyproject.toml").read_text() + version + sys.version + "bytecode"
+    )  # metadata has it
     if python.exists() and stamp_matches(PROJECT_VENV, wanted):
         return PROJECT_VENV
     if not python.exists():
@@ -82,8 +84,11 @@ def compile_bytecode(python: Path, env: Path) -> None:
     compile Copier, LiteLLM and the agent SDKs again from source (about 10 s of CPU per osmosis
     call). A file that does not compile (test data of some package) is skipped."""
     print(f"+ compiling the bytecode of {env.name}", flush=True)
-    subprocess.run([str(python), "-m", "compileall", "-q", "-j", "0", str(env / "lib")],
-                   stdout=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        [str(python), "-m", "compileall", "-q", "-j", "0", str(env / "lib")],
+        stdout=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 def uv() -> Path:
@@ -219,8 +224,11 @@ def test(args: list[str]) -> int:
     # Two workers (CI machines have 2 cores). Work stealing spreads long files over both;
     # session builds are shared between workers (tests/support/shared.py), so nothing is built
     # twice. Pass your own -n (or -n 0) to change it.
-    parallel = [] if any(a == "-n" or a.startswith("-n") for a in args) else [
-        "-n", "2", "--dist", "worksteal"]
+    parallel = (
+        []
+        if any(a == "-n" or a.startswith("-n") for a in args)
+        else ["-n", "2", "--dist", "worksteal"]
+    )
     selection = FAST_SELECTION if fast else []
     cmd = [str(PROJECT_VENV / BIN / "python"), "-m", "pytest", *parallel, *selection, *args]
     print("+", " ".join(cmd), flush=True)

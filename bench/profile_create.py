@@ -30,8 +30,11 @@ def main() -> None:
 
     def one(i: int) -> float:
         t0 = time.perf_counter()
-        create_workspace(out / f"ws{i}", {"workspace_name": "bench-ws"},
-                         CreateOptions(template=args.template, ref="v1.0.0"))
+        create_workspace(
+            out / f"ws{i}",
+            {"workspace_name": "bench-ws"},
+            CreateOptions(template=args.template, ref="v1.0.0"),
+        )
         return time.perf_counter() - t0
 
     one(0)  # warm-up

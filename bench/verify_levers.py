@@ -31,12 +31,19 @@ def answer_sets(full: bool) -> dict[str, dict]:
     sets = {k: dict(v) for k, v in ANSWER_SETS.items() if "dataset_file" not in v}
     combos = list(itertools.product(FRAMEWORKS, BACKENDS, MODES, GRADERS))
     if not full:  # a diagonal: each value of each axis at least once
-        combos = [(FRAMEWORKS[i % 3], BACKENDS[i % 2], MODES[(i // 2) % 2], GRADERS[i])
-                  for i in range(len(GRADERS))]
+        combos = [
+            (FRAMEWORKS[i % 3], BACKENDS[i % 2], MODES[(i // 2) % 2], GRADERS[i])
+            for i in range(len(GRADERS))
+        ]
     for fw, be, mode, grader in combos:
         sets[f"{fw}-{be}-{mode}-{grader}"] = {
-            "workspace_name": "combo", "agent_framework": fw, "execution_backend": be,
-            "dataset_mode": mode, "grader": grader, "include_examples": False}
+            "workspace_name": "combo",
+            "agent_framework": fw,
+            "execution_backend": be,
+            "dataset_mode": mode,
+            "grader": grader,
+            "include_examples": False,
+        }
     return sets
 
 
@@ -63,13 +70,17 @@ def main() -> int:
     args = ap.parse_args()
     sets = answer_sets(args.all)
     tmp = Path(tempfile.mkdtemp(prefix="osmosis-verify-"))
-    jobs = [{"levers": lev, "out": str(tmp / str(lev)), "sets": sets, "template": args.template}
-            for lev in (False, True)]
+    jobs = [
+        {"levers": lev, "out": str(tmp / str(lev)), "sets": sets, "template": args.template}
+        for lev in (False, True)
+    ]
     with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
         plain, fast = pool.map(render_all, jobs)
     bad = [name for name in sets if plain[name] != fast[name]]
-    print(f"{len(sets)} answer sets rendered with and without perf.enable(): "
-          + ("all byte-identical" if not bad else f"DIFFERENT: {bad}"))
+    print(
+        f"{len(sets)} answer sets rendered with and without perf.enable(): "
+        + ("all byte-identical" if not bad else f"DIFFERENT: {bad}")
+    )
     return 1 if bad else 0
 
 

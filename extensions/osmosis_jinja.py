@@ -101,8 +101,9 @@ def workspace_name_problem(value: object, field: str = "workspace_name") -> str:
     return slug_problem(value, field) or collision_problem(value, field)
 
 
-def rollout_name_problem(value: object, field: str = "rollout_name",
-                         workspace_name: object = "") -> str:
+def rollout_name_problem(
+    value: object, field: str = "rollout_name", workspace_name: object = ""
+) -> str:
     """Like :func:`slug_problem`, and refuses the names Osmosis reserves or that shadow a
     package (:func:`collision_problem`)."""
     if problem := slug_problem(value, field):
@@ -112,15 +113,17 @@ def rollout_name_problem(value: object, field: str = "rollout_name",
     return collision_problem(value, field, workspace_name)
 
 
-def dataset_name_problem(value: object, field: str = "dataset_name",
-                         workspace_name: object = "") -> str:
+def dataset_name_problem(
+    value: object, field: str = "dataset_name", workspace_name: object = ""
+) -> str:
     """Why ``value`` is not a usable platform dataset name (it also names ``data/<name>.jsonl``)."""
     rule = (
         "use lowercase letters, digits, single hyphens or underscores, starting with a letter "
         "(for example 'support-tickets')"
     )
     return _name_problem(value, field, DATASET_RE, rule) or collision_problem(
-        value, field, workspace_name)
+        value, field, workspace_name
+    )
 
 
 def model_problem(value: object, field: str = "eval_model", *, litellm: bool = True) -> str:
@@ -348,8 +351,13 @@ def answers_yaml(answers: object) -> str:
 
     Dumper.add_representer(str, represent_str)
     return yaml.dump(
-        answers, Dumper=Dumper, allow_unicode=True, default_flow_style=False, sort_keys=True,
-        width=100, indent=2,
+        answers,
+        Dumper=Dumper,
+        allow_unicode=True,
+        default_flow_style=False,
+        sort_keys=True,
+        width=100,
+        indent=2,
     )
 
 

@@ -81,8 +81,9 @@ def render_once(factory: pytest.TempPathFactory, name: str) -> Path:
     """The committed render of ``ANSWER_SETS[name]``, shared by every worker of the run."""
     answers = ANSWER_SETS[name]
     workspace = answers["workspace_name"]
-    built = shared_build(factory, f"render-{name}",
-                         lambda p: git_init_commit(render(p / workspace, answers)))
+    built = shared_build(
+        factory, f"render-{name}", lambda p: git_init_commit(render(p / workspace, answers))
+    )
     return built / workspace
 
 
@@ -112,9 +113,7 @@ def matrix_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     def build(root: Path) -> None:
         script = Path(scaffold_matrix.__file__)
         env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(script.parent.parent)}
-        subprocess.run(
-            [sys.executable, str(script), str(root), str(template)], env=env, check=True
-        )
+        subprocess.run([sys.executable, str(script), str(root), str(template)], env=env, check=True)
 
     return shared_build(tmp_path_factory, "matrix", build)
 

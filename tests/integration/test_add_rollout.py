@@ -56,8 +56,11 @@ USER_LINE = "# kept: a line the user added to the second rollout's tools\n"
 def second_rollout_paths(rel: str) -> bool:
     """Paths owned by the second rollout's answers file."""
     return rel.startswith(f"rollouts/{SECOND}/") or rel in {
-        f"configs/eval/{SECOND}.toml", f"configs/training/{SECOND}.toml",
-        f"data/{SECOND}.jsonl", SECOND_ANSWERS_FILE}
+        f"configs/eval/{SECOND}.toml",
+        f"configs/training/{SECOND}.toml",
+        f"data/{SECOND}.jsonl",
+        SECOND_ANSWERS_FILE,
+    }
 
 
 def changed_paths(before: dict[str, bytes | str], after: dict[str, bytes | str]) -> set[str]:
@@ -84,8 +87,14 @@ def ws(tmp_path: Path, base: dict[str, object]) -> Path:
 def copier(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The real ``copier`` CLI of this environment, non-interactive."""
     exe = Path(sys.executable).with_name("copier")
-    result = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True,
-                            env={**os.environ, **GIT_ENV}, timeout=600)
+    result = subprocess.run(
+        [str(exe), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -107,15 +116,21 @@ def test_adds_only_the_rollout_and_its_registration(base: TwoRollouts) -> None:
     changed = changed_paths(before, after)
     assert changed - {"pyproject.toml"} == set(files)
     assert all(second_rollout_paths(rel) for rel in files)
-    assert {f"rollouts/{SECOND}/main.py", f"configs/eval/{SECOND}.toml",
-            f"configs/training/{SECOND}.toml", f"data/{SECOND}.jsonl",
-            SECOND_ANSWERS_FILE} <= set(files)
+    assert {
+        f"rollouts/{SECOND}/main.py",
+        f"configs/eval/{SECOND}.toml",
+        f"configs/training/{SECOND}.toml",
+        f"data/{SECOND}.jsonl",
+        SECOND_ANSWERS_FILE,
+    } <= set(files)
     # The root pyproject gains exactly two lines: the group entry and the uv source.
     old_lines = before["pyproject.toml"].decode().splitlines()  # type: ignore[union-attr]
     new_lines = after["pyproject.toml"].decode().splitlines()  # type: ignore[union-attr]
     added = [line for line in new_lines if line not in old_lines]
-    assert added == [f'    "{SECOND}",',
-                     f'{SECOND} = {{ path = "rollouts/{SECOND}", editable = true }}']
+    assert added == [
+        f'    "{SECOND}",',
+        f'{SECOND} = {{ path = "rollouts/{SECOND}", editable = true }}',
+    ]
     assert [line for line in old_lines if line not in new_lines] == []
     config = tomllib.loads(after["pyproject.toml"].decode())  # type: ignore[union-attr]
     assert config["dependency-groups"]["rollouts"] == [STARTER, SECOND]
@@ -150,21 +165,34 @@ def test_workspace_check_accepts_both_rollouts(base: TwoRollouts) -> None:
 @pytest.mark.parametrize(
     ("damage", "needle"),
     [
-        (lambda ws: (ws / SECOND_ANSWERS_FILE).write_text("_commit: v2.0.0\n[broken",
-                                                         encoding="utf-8"), "not valid YAML"),
-        (lambda ws: (ws / SECOND_ANSWERS_FILE).write_text(
-            (ws / SECOND_ANSWERS_FILE).read_text(encoding="utf-8").replace(
-                "scope: rollout", "scope: workspace"), encoding="utf-8"), "scope: rollout"),
-        (lambda ws: shutil.rmtree(ws / "rollouts" / SECOND),
-         f"rollouts/{SECOND}, which is missing"),
+        (
+            lambda ws: (ws / SECOND_ANSWERS_FILE).write_text(
+                "_commit: v2.0.0\n[broken", encoding="utf-8"
+            ),
+            "not valid YAML",
+        ),
+        (
+            lambda ws: (ws / SECOND_ANSWERS_FILE).write_text(
+                (ws / SECOND_ANSWERS_FILE)
+                .read_text(encoding="utf-8")
+                .replace("scope: rollout", "scope: workspace"),
+                encoding="utf-8",
+            ),
+            "scope: rollout",
+        ),
+        (
+            lambda ws: shutil.rmtree(ws / "rollouts" / SECOND),
+            f"rollouts/{SECOND}, which is missing",
+        ),
     ],
     ids=["unparseable", "wrong-scope", "rollout-deleted"],
 )
 def test_check_reports_a_broken_rollout_answers_file(ws: Path, damage, needle: str) -> None:  # type: ignore[no-untyped-def]
     damage(ws)
     for fast in (True, False):
-        problems = [p for p in check_workspace(ws, fast=fast).problems
-                    if p.file == SECOND_ANSWERS_FILE]
+        problems = [
+            p for p in check_workspace(ws, fast=fast).problems if p.file == SECOND_ANSWERS_FILE
+        ]
         assert any(needle in p.message for p in problems), (fast, problems)
 
 
@@ -183,15 +211,20 @@ def test_copier_update_of_each_answers_file_touches_only_its_own_files(ws: Path)
     after_main = tree_bytes(ws)
     # The workspace's CI, pre-commit and update skill install the checker from the recorded
     # template version, so they follow the new version too; no rollout file of SECOND moves.
-    assert changed_paths(before, after_main) == {f"rollouts/{STARTER}/README.md",
-                                                 ".copier-answers.yml", *VERSION_BEARING}
+    assert changed_paths(before, after_main) == {
+        f"rollouts/{STARTER}/README.md",
+        ".copier-answers.yml",
+        *VERSION_BEARING,
+    }
     assert V3_LINE in (ws / "rollouts" / STARTER / "README.md").read_text(encoding="utf-8")
     commit(ws, "workspace to v3")
 
     copier("update", "--trust", "--defaults", "--vcs-ref", V3, "-a", SECOND_ANSWERS_FILE, cwd=ws)
     after_rollout = tree_bytes(ws)
-    assert changed_paths(after_main, after_rollout) == {f"rollouts/{SECOND}/README.md",
-                                                        SECOND_ANSWERS_FILE}
+    assert changed_paths(after_main, after_rollout) == {
+        f"rollouts/{SECOND}/README.md",
+        SECOND_ANSWERS_FILE,
+    }
     assert V3_LINE in (ws / "rollouts" / SECOND / "README.md").read_text(encoding="utf-8")
     assert tools.read_text(encoding="utf-8").endswith(USER_LINE)
     answers = yaml.safe_load((ws / SECOND_ANSWERS_FILE).read_text(encoding="utf-8"))
@@ -211,13 +244,17 @@ def test_update_rollout_equals_a_fresh_add_at_the_new_version(
     assert set(result.changes.modified) == {f"rollouts/{SECOND}/README.md", SECOND_ANSWERS_FILE}
 
     fresh = tmp_path / "fresh" / STARTER
-    create_workspace(fresh, {"workspace_name": STARTER, "include_examples": False},
-                     CreateOptions(template=repo_v3.location, ref=V3))
+    create_workspace(
+        fresh,
+        {"workspace_name": STARTER, "include_examples": False},
+        CreateOptions(template=repo_v3.location, ref=V3),
+    )
     add_rollout(fresh, SECOND, SECOND_ANSWERS)
     updated, expected = tree_bytes(ws), tree_bytes(fresh)
     owned = sorted(rel for rel in expected if second_rollout_paths(rel))
     assert owned and {rel: updated.get(rel) for rel in owned} == {
-        rel: expected[rel] for rel in owned}
+        rel: expected[rel] for rel in owned
+    }
 
 
 def test_update_of_an_unknown_rollout_is_refused(ws: Path) -> None:
@@ -242,12 +279,17 @@ def test_update_of_an_unknown_rollout_is_refused(ws: Path) -> None:
         ("third", {"include_examples": True}, "usage", "include_examples"),
         ("third", {"rollout_name": "other"}, "usage", "rollout_name"),
         # An existing dataset is reused, and its mode must match the answers.
-        ("third", {"dataset_name": STARTER, "dataset_mode": "metadata"}, "invalid_answers",
-         "dataset_mode"),
+        (
+            "third",
+            {"dataset_name": STARTER, "dataset_mode": "metadata"},
+            "invalid_answers",
+            "dataset_mode",
+        ),
     ],
 )
-def test_refusals_change_nothing(ws: Path, name: str, answers: dict[str, object], code: str,
-                                 needle: str) -> None:
+def test_refusals_change_nothing(
+    ws: Path, name: str, answers: dict[str, object], code: str, needle: str
+) -> None:
     before = tree_bytes(ws)
     with pytest.raises(WorkspaceError) as raised:
         add_rollout(ws, name, answers)
@@ -331,15 +373,32 @@ def test_dataset_import_through_add_rollout(ws: Path, tmp_path: Path) -> None:
 
 def test_cli_add_rollout_with_choice_options(ws: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(typer_app, [
-        "add-rollout", "sandboxed", "--path", str(ws), "--agent-framework", "strands",
-        "--execution-backend", "harbor", "--grader", "numeric", "--commit", "--json"])
+    result = runner.invoke(
+        typer_app,
+        [
+            "add-rollout",
+            "sandboxed",
+            "--path",
+            str(ws),
+            "--agent-framework",
+            "strands",
+            "--execution-backend",
+            "harbor",
+            "--grader",
+            "numeric",
+            "--commit",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["ok"] and payload["command"] == "add-rollout"
     answers = payload["result"]["answers"]
     assert (answers["agent_framework"], answers["execution_backend"], answers["grader"]) == (
-        "strands", "harbor", "numeric")
+        "strands",
+        "harbor",
+        "numeric",
+    )
     assert (ws / "rollouts" / "sandboxed" / "sandboxed-task" / "task.toml").is_file()
     assert git("status", "--porcelain", cwd=ws).stdout == ""
     assert any("update --rollout sandboxed" in step for step in payload["result"]["next_steps"])
@@ -354,4 +413,3 @@ def test_cli_update_rollout_flag(ws: Path) -> None:
     result = runner.invoke(typer_app, ["update", str(ws), "--rollout", "nope", "--json"])
     assert result.exit_code == 4, result.output
     assert json.loads(result.stdout)["error"]["code"] == "not_updatable"
-

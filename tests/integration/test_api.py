@@ -20,8 +20,9 @@ from osmosis_workspace.exit_codes import ExitCode
 ANSWERS = {"workspace_name": "api-task"}
 
 
-def test_create_returns_paths_answers_and_version(tmp_path: Path, repo: TemplateRepo,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_returns_paths_answers_and_version(
+    tmp_path: Path, repo: TemplateRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Host Copier settings must not leak in: these defaults would change two answers.
     settings = tmp_path / "settings.yml"
     settings.write_text("defaults:\n  python_version: '3.13'\n  eval_model: x/y\n")
@@ -40,18 +41,29 @@ def test_create_returns_paths_answers_and_version(tmp_path: Path, repo: Template
     assert result.to_dict()["path"] == str(dest)
 
 
-def test_invalid_answers_name_each_question_and_never_echo_values(tmp_path: Path,
-                                                                  repo: TemplateRepo) -> None:
+def test_invalid_answers_name_each_question_and_never_echo_values(
+    tmp_path: Path, repo: TemplateRepo
+) -> None:
     secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"
     with pytest.raises(WorkspaceError) as caught:
-        api.create_workspace(tmp_path / "x", {"workspace_name": "", "rollout_name": "default",
-                                              "task_description": f"use {secret}",
-                                              "include_examples": "maybe"},
-                             api.CreateOptions(template=repo.location))
+        api.create_workspace(
+            tmp_path / "x",
+            {
+                "workspace_name": "",
+                "rollout_name": "default",
+                "task_description": f"use {secret}",
+                "include_examples": "maybe",
+            },
+            api.CreateOptions(template=repo.location),
+        )
     error = caught.value
     assert error.code == "invalid_answers" and error.exit_code == ExitCode.INVALID_ANSWERS
     assert [p.question for p in error.problems] == [
-        "workspace_name", "task_description", "rollout_name", "include_examples"]
+        "workspace_name",
+        "task_description",
+        "rollout_name",
+        "include_examples",
+    ]
     assert error.question == "workspace_name" and "required" in (error.reason or "")
     assert secret not in str(error) and secret not in repr(error.to_dict())
     assert not (tmp_path / "x").exists()
@@ -64,7 +76,8 @@ def test_source_version_rules(tmp_path: Path) -> None:
     (template / "copier.yml").write_text("_subdirectory: template\nname:\n  default: x\n")
     (template / "template" / "README.md").write_text("hello\n")
     (template / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
-        "{{ _copier_answers | to_nice_yaml -}}\n")
+        "{{ _copier_answers | to_nice_yaml -}}\n"
+    )
     git("init", "-q", "-b", "main", cwd=template)
     commit_all(template, "first")
     head = git("rev-parse", "HEAD", cwd=template).stdout.strip()
@@ -77,8 +90,9 @@ def test_source_version_rules(tmp_path: Path) -> None:
     dirty = resolve(str(template), "HEAD")
     assert dirty.ref == "HEAD" and not dirty.updatable
 
-    result = api.create_workspace(tmp_path / "wip", {},
-                                  api.CreateOptions(template=str(template), ref="HEAD"))
+    result = api.create_workspace(
+        tmp_path / "wip", {}, api.CreateOptions(template=str(template), ref="HEAD")
+    )
     assert (result.path / "README.md").read_text() == "work in progress\n"
     assert result.version is None and not result.updatable
     assert "_commit" not in yaml.safe_load((result.path / ".copier-answers.yml").read_text())
@@ -87,8 +101,9 @@ def test_source_version_rules(tmp_path: Path) -> None:
     assert caught.value.code == "not_updatable"
 
 
-def test_default_template_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,
-                                                     repo: TemplateRepo) -> None:
+def test_default_template_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, repo: TemplateRepo
+) -> None:
     monkeypatch.setenv("OSMOSIS_WORKSPACE_TEMPLATE", repo.location)
     assert resolve().location == repo.location and resolve().ref == V2
     monkeypatch.delenv("OSMOSIS_WORKSPACE_TEMPLATE")

@@ -55,8 +55,6 @@ def _run_measured(args: list[str], timeout: float = 30) -> tuple[int, str, float
     return proc.returncode, output, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
-
-
 def test_data_file_limits_in_a_real_process(tmp_path: Path, template: Path) -> None:
     """Exit 2 with the reason, no hang, bounded CPU and memory (of the process itself)."""
     hostile = hostile_files(tmp_path)
@@ -64,8 +62,17 @@ def test_data_file_limits_in_a_real_process(tmp_path: Path, template: Path) -> N
     for name, path in hostile.items():
         dest = tmp_path / f"ws-{name}"
         code, output, seconds, peak_kib = _run_measured(
-            ["new", str(dest), "--defaults", "--template", str(template), "--json",
-             "--data-file", str(path)])
+            [
+                "new",
+                str(dest),
+                "--defaults",
+                "--template",
+                str(template),
+                "--json",
+                "--data-file",
+                str(path),
+            ]
+        )
         payload = json.loads(output)
         assert code == 2 and payload["exit_code"] == 2, (name, output)
         assert EXPECTED[name] in payload["error"]["message"], name
@@ -80,28 +87,45 @@ def test_credentials_file_is_never_echoed(tmp_path: Path, template: Path) -> Non
     """A credentials file passed by mistake: its keys and values never appear in the output,
     neither in a YAML error (line only) nor in the unknown-key problems."""
     broken = tmp_path / "credentials"
-    broken.write_text(f"[default]\naws_access_key_id = AKIAZ3Q5X7C9V1B3N5M7\ntoken = {KEY}\n"
-                      f"github: {KEY}: x\n", encoding="utf-8")
+    broken.write_text(
+        f"[default]\naws_access_key_id = AKIAZ3Q5X7C9V1B3N5M7\ntoken = {KEY}\ngithub: {KEY}: x\n",
+        encoding="utf-8",
+    )
     mapping = tmp_path / "creds.yml"
     mapping.write_text(f"{KEY}: value\nOPENAI_API_KEY: {KEY}\n", encoding="utf-8")
     runner = CliRunner()
-    for path, code, text in ((broken, 2, "is not valid YAML at line 2 (content not shown)"),
-                             (mapping, 3, "(an unknown key, not shown)")):
+    for path, code, text in (
+        (broken, 2, "is not valid YAML at line 2 (content not shown)"),
+        (mapping, 3, "(an unknown key, not shown)"),
+    ):
         for extra in ([], ["--json"]):
-            result = runner.invoke(typer_app, ["new", str(tmp_path / "ws"), "--defaults",
-                                               "--template", str(template), "--data-file",
-                                               str(path), *extra])
+            result = runner.invoke(
+                typer_app,
+                [
+                    "new",
+                    str(tmp_path / "ws"),
+                    "--defaults",
+                    "--template",
+                    str(template),
+                    "--data-file",
+                    str(path),
+                    *extra,
+                ],
+            )
             assert result.exit_code == code, result.output
             assert text in result.output
             assert KEY not in result.output and "AKIAZ3Q5" not in result.output
 
 
 def test_malformed_set_is_not_echoed(template: Path) -> None:
-    result = CliRunner().invoke(typer_app, ["new", "ws", "--defaults", "--template",
-                                            str(template), "--set", KEY])
+    result = CliRunner().invoke(
+        typer_app, ["new", "ws", "--defaults", "--template", str(template), "--set", KEY]
+    )
     assert result.exit_code == 2
-    assert "--set expects KEY=VALUE (argument 1 has no '=' or no key; its text is not shown)" \
+    assert (
+        "--set expects KEY=VALUE (argument 1 has no '=' or no key; its text is not shown)"
         in result.output
+    )
     assert KEY not in result.output
 
 
@@ -112,8 +136,9 @@ def test_malformed_set_is_not_echoed(template: Path) -> None:
 
 def _new_error(dest: Path, template: Path) -> WorkspaceError:
     with pytest.raises(WorkspaceError) as caught:
-        api.create_workspace(dest, {"workspace_name": "dest-test"},
-                             api.CreateOptions(template=str(template)))
+        api.create_workspace(
+            dest, {"workspace_name": "dest-test"}, api.CreateOptions(template=str(template))
+        )
     return caught.value
 
 
@@ -121,33 +146,46 @@ def test_symlink_destination_says_so(tmp_path: Path, template: Path) -> None:
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
-    live, dead = _new_error(tmp_path / "link", template), _new_error(tmp_path / "dangling",
-                                                                       template)
-    assert live.message == (f"{tmp_path / 'link'} is a symbolic link: give the real folder path "
-                            "(workspaces are not created through links)")
-    assert dead.message == (f"{tmp_path / 'dangling'} is a dangling symbolic link: give the "
-                            "real folder path (workspaces are not created through links)")
+    live, dead = (
+        _new_error(tmp_path / "link", template),
+        _new_error(tmp_path / "dangling", template),
+    )
+    assert live.message == (
+        f"{tmp_path / 'link'} is a symbolic link: give the real folder path "
+        "(workspaces are not created through links)"
+    )
+    assert dead.message == (
+        f"{tmp_path / 'dangling'} is a dangling symbolic link: give the "
+        "real folder path (workspaces are not created through links)"
+    )
     assert live.exit_code == dead.exit_code == 4 and live.code == "invalid_destination"
     assert not (tmp_path / "nowhere").exists() and list((tmp_path / "real").iterdir()) == []
 
 
 def test_destination_under_a_file_is_refused_with_exit_4(tmp_path: Path, template: Path) -> None:
     (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
-    result = CliRunner().invoke(typer_app, ["new", str(tmp_path / "notes.txt" / "ws"),
-                                            "--defaults", "--template", str(template)])
+    result = CliRunner().invoke(
+        typer_app,
+        ["new", str(tmp_path / "notes.txt" / "ws"), "--defaults", "--template", str(template)],
+    )
     assert result.exit_code == 4
-    assert (f"error: {tmp_path / 'notes.txt'} is a file, so {tmp_path / 'notes.txt' / 'ws'} "
-            "cannot be created under it: choose another folder") in result.output
+    assert (
+        f"error: {tmp_path / 'notes.txt'} is a file, so {tmp_path / 'notes.txt' / 'ws'} "
+        "cannot be created under it: choose another folder"
+    ) in result.output
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
 @pytest.mark.parametrize("name", ["new\nline", "tab\there", "esc\x1b[31m", "cr\rx"])
 def test_destination_with_control_characters_is_refused(
-        tmp_path: Path, template: Path, name: str) -> None:
+    tmp_path: Path, template: Path, name: str
+) -> None:
     error = _new_error(tmp_path / name, template)
     assert error.exit_code == 4
-    assert error.message == ("The destination path contains a control character (a newline, "
-                             "tab or escape): choose a plain folder name")
+    assert error.message == (
+        "The destination path contains a control character (a newline, "
+        "tab or escape): choose a plain folder name"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -172,7 +210,8 @@ SHADOWING = [
 
 @pytest.mark.parametrize(("field", "value", "reason"), SHADOWING)
 def test_names_that_shadow_a_package_are_refused(
-        template: Path, tmp_path: Path, field: str, value: str, reason: str) -> None:
+    template: Path, tmp_path: Path, field: str, value: str, reason: str
+) -> None:
     answers = {"workspace_name": "names", field: value}
     with pytest.raises(WorkspaceError) as caught:
         api.create_workspace(tmp_path / "ws", answers, api.CreateOptions(template=str(template)))
@@ -191,8 +230,10 @@ def test_update_names_a_missing_template_folder(default_workspace: Path, tmp_pat
     answers = ws / ".copier-answers.yml"
     gone = tmp_path / "moved-template"
     text = answers.read_text(encoding="utf-8")
-    lines = [f"_src_path: {gone}" if line.startswith("_src_path:") else line
-             for line in text.splitlines()]
+    lines = [
+        f"_src_path: {gone}" if line.startswith("_src_path:") else line
+        for line in text.splitlines()
+    ]
     if not any(line.startswith("_commit:") for line in lines):
         lines.append("_commit: v1.0.0")
     answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -203,11 +244,13 @@ def test_update_names_a_missing_template_folder(default_workspace: Path, tmp_pat
     assert caught.value.message == (
         f".copier-answers.yml records the template at {gone}, a folder that does not exist on "
         "this machine: clone the template back there, or set _src_path to its current location "
-        "or URL and commit that change")
+        "or URL and commit that change"
+    )
 
 
 def test_update_reads_a_deeply_nested_answers_file_without_crashing(
-        default_workspace: Path, tmp_path: Path) -> None:
+    default_workspace: Path, tmp_path: Path
+) -> None:
     ws = committed_copy(default_workspace, tmp_path / "ws")
     with open(ws / ".copier-answers.yml", "a", encoding="utf-8") as handle:
         handle.write(f"extra: {'[' * 50_000}{']' * 50_000}\nnote: {KEY}\n")
@@ -215,17 +258,29 @@ def test_update_reads_a_deeply_nested_answers_file_without_crashing(
     result = CliRunner().invoke(typer_app, ["update", str(ws), "--json"])
     payload = json.loads(result.stdout)
     assert result.exit_code == 4 and payload["error"]["code"] == "not_updatable"
-    assert payload["error"]["message"] == ("Cannot read .copier-answers.yml: NestingError; "
-                                           "restore it from git")
+    assert payload["error"]["message"] == (
+        "Cannot read .copier-answers.yml: NestingError; restore it from git"
+    )
     assert KEY not in result.stdout
 
 
 def test_deeply_nested_set_value_is_an_answer_problem(template: Path, tmp_path: Path) -> None:
     deep = "[" * 20_000 + "]" * 20_000
-    result = CliRunner().invoke(typer_app, ["new", str(tmp_path / "ws"), "--defaults", "--json",
-                                            "--template", str(template), "--set",
-                                            f"skills={deep}"])
+    result = CliRunner().invoke(
+        typer_app,
+        [
+            "new",
+            str(tmp_path / "ws"),
+            "--defaults",
+            "--json",
+            "--template",
+            str(template),
+            "--set",
+            f"skills={deep}",
+        ],
+    )
     payload = json.loads(result.stdout)
     assert result.exit_code == 3, result.stdout
-    assert {"question": "skills", "reason": "must be a list of choices"} in \
-        payload["error"]["problems"]
+    assert {"question": "skills", "reason": "must be a list of choices"} in payload["error"][
+        "problems"
+    ]

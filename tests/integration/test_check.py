@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -49,11 +48,13 @@ def test_broken_workspace_is_caught(case: Case, default_workspace: Path, tmp_pat
     assert found(fast.problems, case), "--fast missed it"
 
 
-def test_symlinks_false_checkout_is_detected_with_the_fix(default_workspace: Path,
-                                                          tmp_path: Path) -> None:
+def test_symlinks_false_checkout_is_detected_with_the_fix(
+    default_workspace: Path, tmp_path: Path
+) -> None:
     clone = tmp_path / "windows-like"
-    git("clone", "-q", "-c", "core.symlinks=false", str(default_workspace), str(clone),
-        cwd=tmp_path)
+    git(
+        "clone", "-q", "-c", "core.symlinks=false", str(default_workspace), str(clone), cwd=tmp_path
+    )
     assert (clone / ".claude" / "skills").is_file()
     report = check_workspace(clone, fast=True)
     [problem] = [p for p in report.problems if p.file == ".claude/skills"]
@@ -65,12 +66,16 @@ def test_symlinks_false_checkout_is_detected_with_the_fix(default_workspace: Pat
     git("-c", "core.symlinks=false", "add", ".claude/skills", cwd=clone)
     git("commit", "-q", "-m", "committed on Windows", cwd=clone)
     messages = [p.message for p in check_workspace(clone).problems if p.file == ".claude/skills"]
-    assert any("committed as a regular file (mode 100644)" in m and
-               "ln -s ../.agents/skills .claude/skills" in m for m in messages), messages
+    assert any(
+        "committed as a regular file (mode 100644)" in m
+        and "ln -s ../.agents/skills .claude/skills" in m
+        for m in messages
+    ), messages
 
 
 def test_answers_are_checked_against_their_template_version(
-        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     from osmosis_workspace.api import CreateOptions, create_workspace
 
     repo = shared_template_repo(tmp_path_factory)
@@ -78,8 +83,12 @@ def test_answers_are_checked_against_their_template_version(
     create_workspace(path, {"workspace_name": "ws"}, CreateOptions(template=repo.location, ref=V1))
     assert check_workspace(path).problems == []
     replace(path, ".copier-answers.yml", "python_version: '3.12'", "python_version: '2.7'")
-    replace(path, ".copier-answers.yml", "task_description: ",
-            "task_description: key sk-abcdefghijklmnopqrstuvwx ")
+    replace(
+        path,
+        ".copier-answers.yml",
+        "task_description: ",
+        "task_description: key sk-abcdefghijklmnopqrstuvwx ",
+    )
     messages = [p.message for p in check_workspace(path).problems]
     assert any(m.startswith("python_version: ") and "choices" in m for m in messages), messages
     assert any("looks like an OpenAI-style API key" in m for m in messages), messages
@@ -111,8 +120,7 @@ def test_check_command_json_and_exit_codes(default_workspace: Path, tmp_path: Pa
     machine = run_entry_point("check", "--fast", "--json", cwd=broken)
     assert machine.returncode == ExitCode.PROBLEMS
     problems = json.loads(machine.stdout)["result"]["problems"]
-    assert problems == [{"file": DATA, "line": None, "check": "datasets",
-                         "message": case.message}]
+    assert problems == [{"file": DATA, "line": None, "check": "datasets", "message": case.message}]
 
     missing = run_entry_point("check", "--json", str(tmp_path / "nope"), cwd=tmp_path)
     assert missing.returncode == ExitCode.REFUSED
@@ -148,17 +156,18 @@ print(heavy, time.perf_counter() - start, file=sys.stderr)
 """
 
 
-def test_fast_check_is_light_and_quick(default_workspace: Path, tmp_path: Path) -> None:
-    probe = subprocess.run([sys.executable, "-c", LIGHT_PROBE, str(default_workspace)],
-                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
+def test_fast_check_is_light(default_workspace: Path, tmp_path: Path) -> None:
+    """``check --fast`` (the pre-commit hook) imports none of the heavy libraries and passes
+    through the real console script. How fast it is, is measured in bench/ (bench/run.py's check
+    rows), never with a clock in a test."""
+    probe = subprocess.run(
+        [sys.executable, "-c", LIGHT_PROBE, str(default_workspace)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     heavy, _seconds = probe.stderr.strip().splitlines()[-1].rsplit(" ", 1)
     assert heavy == "[]", probe.stderr
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        proc = run_entry_point("check", "--fast", str(default_workspace), cwd=tmp_path)
-        timings.append(time.perf_counter() - start)
-        assert proc.returncode == 0, proc.stdout
-    # Target: <= 0.3 s cold on an idle machine; the bound leaves room for a loaded CI runner.
-    print(f"check --fast wall times: {[round(t, 3) for t in timings]}")
-    assert min(timings) < 1.5
+    proc = run_entry_point("check", "--fast", str(default_workspace), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout

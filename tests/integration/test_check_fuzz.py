@@ -29,8 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / ".venv" / "bin" / "osmosis-workspace"
 OPS = ("truncate", "nest", "replace", "link", "delete", "delete-folder")
 LINK_TARGETS = ("other", "missing/target", "self", "/etc/passwd", "/dev/zero", "..", "/")
-MUTATIONS = st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 1 << 20),
-                               st.integers(0, 1 << 20)), min_size=1, max_size=4)
+MUTATIONS = st.lists(
+    st.tuples(st.sampled_from(OPS), st.integers(0, 1 << 20), st.integers(0, 1 << 20)),
+    min_size=1,
+    max_size=4,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +77,14 @@ def mutate(root: Path, ops: list[tuple[str, int, int]]) -> None:
             data = bytearray(path.read_bytes())
             junk = random.Random(b).randbytes(1 + b % 64)
             start = a % (len(data) + 1)
-            data[start:start + len(junk)] = junk
+            data[start : start + len(junk)] = junk
             path.write_bytes(bytes(data))
         elif op == "link":
             target = LINK_TARGETS[b % len(LINK_TARGETS)]
-            target = {"other": os.path.relpath(root / files[b % len(files)], path.parent),
-                      "self": path.name}.get(target, target)
+            target = {
+                "other": os.path.relpath(root / files[b % len(files)], path.parent),
+                "self": path.name,
+            }.get(target, target)
             path.unlink()
             path.symlink_to(target)
         elif op == "delete":
@@ -114,8 +119,13 @@ def _assert_one_report(code: int, stdout: str, stderr: str, label: str) -> None:
     assert payload["error"] is None and isinstance(payload["result"]["problems"], list), label
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(ops=MUTATIONS)
 def test_check_survives_random_damage(base: Path, tmp_path: Path, ops: list) -> None:
     ws = tmp_path / "ws"
@@ -132,13 +142,14 @@ def test_check_survives_random_damage_in_real_processes(base: Path, tmp_path: Pa
     for number in range(2):
         ws = tmp_path / f"ws{number}"
         shutil.copytree(base, ws, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-        ops = [(rng.choice(OPS), rng.randrange(1 << 20), rng.randrange(1 << 20))
-               for _ in range(3)]
+        ops = [(rng.choice(OPS), rng.randrange(1 << 20), rng.randrange(1 << 20)) for _ in range(3)]
         if number == 0:  # at least once: a deep file and a link to a device
             ops = [("nest", 3, 90_000), ("link", 5, LINK_TARGETS.index("/dev/zero")), *ops]
         mutate(ws, ops)
         for extra in (["--json"], ["--fast", "--json"]):
-            result = subprocess.run([str(CLI), "check", str(ws), *extra], capture_output=True,
-                                    text=True, timeout=120)
-            _assert_one_report(result.returncode, result.stdout, result.stderr,
-                               f"{extra} after {ops}")
+            result = subprocess.run(
+                [str(CLI), "check", str(ws), *extra], capture_output=True, text=True, timeout=120
+            )
+            _assert_one_report(
+                result.returncode, result.stdout, result.stderr, f"{extra} after {ops}"
+            )

@@ -41,8 +41,9 @@ def test_preview_lists_what_update_would_change_without_touching(v1: Path) -> No
     assert check_for_update(v1, CheckUpdateOptions(preview=False)).preview is None
 
 
-def test_cli_exit_codes_and_json(v1: Path, tmp_path_factory: pytest.TempPathFactory,
-                                 repo: TemplateRepo) -> None:
+def test_cli_exit_codes_and_json(
+    v1: Path, tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo
+) -> None:
     proc = run_entry_point("check-update", "--json", "--no-preview", cwd=v1)
     assert proc.returncode == ExitCode.UPDATE_AVAILABLE, proc.stderr
     payload = json.loads(proc.stdout)

@@ -69,8 +69,9 @@ def test_new_refuses_the_rollout_scope(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_new_with_defaults_names_the_workspace_after_the_folder(tmp_path: Path,
-                                                                repo: TemplateRepo) -> None:
+def test_new_with_defaults_names_the_workspace_after_the_folder(
+    tmp_path: Path, repo: TemplateRepo
+) -> None:
     dest = tmp_path / "Support_Triage"
     result = invoke("new", str(dest), "--defaults", "--template", repo.location, "--json")
     assert result.exit_code == 0, result.stdout
@@ -90,38 +91,78 @@ def test_new_with_defaults_names_the_workspace_after_the_folder(tmp_path: Path,
 
 def test_new_human_output_ends_with_next_steps(tmp_path: Path, repo: TemplateRepo) -> None:
     """What ``python3 dev.py demo`` runs: new DEST --defaults --set workspace_name=NAME."""
-    proc = run_entry_point("new", "demo", "--defaults", "--set", "workspace_name=demo-run",
-                           "--template", repo.location, "--ref", V1, cwd=tmp_path)
+    proc = run_entry_point(
+        "new",
+        "demo",
+        "--defaults",
+        "--set",
+        "workspace_name=demo-run",
+        "--template",
+        repo.location,
+        "--ref",
+        V1,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Created Osmosis workspace demo-run" in proc.stdout
     assert proc.stdout.rstrip().splitlines()[-1].lstrip().startswith("6. ")
-    assert "Next steps:" in proc.stdout and "osmosis eval run configs/eval/demo-run.toml" in \
-        proc.stdout
+    assert (
+        "Next steps:" in proc.stdout
+        and "osmosis eval run configs/eval/demo-run.toml" in proc.stdout
+    )
 
 
 def test_new_answers_from_data_file_and_set(tmp_path: Path, repo: TemplateRepo) -> None:
     answers = tmp_path / "answers.yml"
-    answers.write_text("workspace_name: ticket-desk\npython_version: '3.13'\n"
-                       "_src_path: ignored\n_commit: ignored\n")
+    answers.write_text(
+        "workspace_name: ticket-desk\npython_version: '3.13'\n"
+        "_src_path: ignored\n_commit: ignored\n"
+    )
     dest = tmp_path / "out"
-    result = invoke("new", str(dest), "--data-file", str(answers), "--set",
-                    "rollout_name=router", "--set", "skills=plan-eval,create-rollouts",
-                    "--template", repo.location, "--json", *LEAN)
+    result = invoke(
+        "new",
+        str(dest),
+        "--data-file",
+        str(answers),
+        "--set",
+        "rollout_name=router",
+        "--set",
+        "skills=plan-eval,create-rollouts",
+        "--template",
+        repo.location,
+        "--json",
+        *LEAN,
+    )
     assert result.exit_code == 0, result.stdout
     recorded = payload(result)["result"]["answers"]
     assert recorded["workspace_name"] == "ticket-desk" and recorded["rollout_name"] == "router"
-    assert recorded["python_version"] == "3.13" and recorded["skills"] == ["plan-eval",
-                                                                          "create-rollouts"]
+    assert recorded["python_version"] == "3.13" and recorded["skills"] == [
+        "plan-eval",
+        "create-rollouts",
+    ]
     assert (dest / ".python-version").read_text().strip() == "3.13"
     assert (dest / "rollouts" / "router" / "main.py").is_file()
 
 
-def test_new_reports_every_bad_answer_and_leaves_nothing(tmp_path: Path,
-                                                         repo: TemplateRepo) -> None:
+def test_new_reports_every_bad_answer_and_leaves_nothing(
+    tmp_path: Path, repo: TemplateRepo
+) -> None:
     dest = tmp_path / "bad"
-    result = invoke("new", str(dest), "--template", repo.location, "--json",
-                    "--set", "workspace_name=Bad Name", "--set", "python_version=3.99",
-                    "--set", "eval_model=openai/sk-abcdefghijklmnopqrstuvwxyz", "--set", "nope=1")
+    result = invoke(
+        "new",
+        str(dest),
+        "--template",
+        repo.location,
+        "--json",
+        "--set",
+        "workspace_name=Bad Name",
+        "--set",
+        "python_version=3.99",
+        "--set",
+        "eval_model=openai/sk-abcdefghijklmnopqrstuvwxyz",
+        "--set",
+        "nope=1",
+    )
     assert result.exit_code == ExitCode.INVALID_ANSWERS
     error = payload(result)["error"]
     assert error["code"] == "invalid_answers"
@@ -133,8 +174,9 @@ def test_new_reports_every_bad_answer_and_leaves_nothing(tmp_path: Path,
 
 
 def test_new_usage_and_refusals(tmp_path: Path, repo: TemplateRepo) -> None:
-    malformed = invoke("new", str(tmp_path / "a"), "--set", "workspace_name", "--json",
-                       "--template", repo.location)
+    malformed = invoke(
+        "new", str(tmp_path / "a"), "--set", "workspace_name", "--json", "--template", repo.location
+    )
     assert malformed.exit_code == ExitCode.USAGE
     assert payload(malformed)["error"]["code"] == "usage"
 
@@ -145,8 +187,14 @@ def test_new_usage_and_refusals(tmp_path: Path, repo: TemplateRepo) -> None:
     assert refused.exit_code == ExitCode.REFUSED
     assert payload(refused)["error"]["code"] == "destination_not_empty"
 
-    leaky = invoke("new", str(tmp_path / "b"), "--defaults", "--json",
-                   "--template", "https://user:ghp_secret@github.com/acme/template.git")
+    leaky = invoke(
+        "new",
+        str(tmp_path / "b"),
+        "--defaults",
+        "--json",
+        "--template",
+        "https://user:ghp_secret@github.com/acme/template.git",
+    )
     assert leaky.exit_code == ExitCode.REFUSED
     assert payload(leaky)["error"]["code"] == "unsafe_template"
     assert "ghp_secret" not in leaky.stdout
@@ -156,8 +204,17 @@ def test_new_force_keeps_other_files_and_no_git(tmp_path: Path, repo: TemplateRe
     dest = tmp_path / "existing-work"
     dest.mkdir()
     (dest / "notes.txt").write_text("mine\n")
-    result = invoke("new", str(dest), "--defaults", "--force", "--no-git", "--template",
-                    repo.location, "--json", *LEAN)
+    result = invoke(
+        "new",
+        str(dest),
+        "--defaults",
+        "--force",
+        "--no-git",
+        "--template",
+        repo.location,
+        "--json",
+        *LEAN,
+    )
     assert result.exit_code == 0, result.stdout
     data = payload(result)["result"]
     assert data["commit"] is None and not (dest / ".git").exists()
@@ -165,20 +222,28 @@ def test_new_force_keeps_other_files_and_no_git(tmp_path: Path, repo: TemplateRe
     assert any(step.startswith("git init") for step in data["next_steps"])
 
 
-def test_new_failure_inside_copier_leaves_nothing_behind(tmp_path: Path,
-                                                         repo: TemplateRepo) -> None:
+def test_new_failure_inside_copier_leaves_nothing_behind(
+    tmp_path: Path, repo: TemplateRepo
+) -> None:
     broken = add_release(repo, tmp_path / "broken-template", "v3.0.0", '_tasks:\n  - "exit 3"\n')
     parent = tmp_path / "fresh" / "nested"
-    result = invoke("new", str(parent / "ws"), "--defaults", "--template", str(broken.path),
-                    "--json")
+    result = invoke(
+        "new", str(parent / "ws"), "--defaults", "--template", str(broken.path), "--json"
+    )
     assert result.exit_code == ExitCode.ERROR
     assert payload(result)["error"]["code"] == "copier_failed"
     assert not (tmp_path / "fresh").exists()  # parents it created are gone too
 
 
 def test_new_uses_the_configured_default_template(tmp_path: Path, repo: TemplateRepo) -> None:
-    result = invoke("new", str(tmp_path / "env-default"), "--defaults", "--json", *LEAN,
-                    env={"OSMOSIS_WORKSPACE_TEMPLATE": repo.location})
+    result = invoke(
+        "new",
+        str(tmp_path / "env-default"),
+        "--defaults",
+        "--json",
+        *LEAN,
+        env={"OSMOSIS_WORKSPACE_TEMPLATE": repo.location},
+    )
     assert result.exit_code == 0, result.stdout
     assert payload(result)["result"]["template"] == repo.location
 
@@ -188,8 +253,9 @@ def test_new_uses_the_configured_default_template(tmp_path: Path, repo: Template
 # ---------------------------------------------------------------------------------------------
 
 
-def test_update_human_output_and_answer_change(tmp_path: Path, repo: TemplateRepo,
-                                               tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_update_human_output_and_answer_change(
+    tmp_path: Path, repo: TemplateRepo, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     # The small workspace (no worked examples) shared with the safety tests: an update renders
     # the template twice, and the examples add nothing to what this test reads.
     ws = copy_workspace(small_workspace(tmp_path_factory, repo, V2), tmp_path / "ws")
@@ -214,11 +280,21 @@ def test_update_outside_a_workspace(tmp_path: Path) -> None:
 
 def test_new_passes_file_answers_as_absolute_paths(tmp_path: Path, repo: TemplateRepo) -> None:
     """A relative ``dataset_file`` means the user's file, not one in the new workspace."""
-    rows = "".join(json.dumps({"user_prompt": f"q{i}", "ground_truth": str(i)}) + "\n"
-                   for i in range(5))
+    rows = "".join(
+        json.dumps({"user_prompt": f"q{i}", "ground_truth": str(i)}) + "\n" for i in range(5)
+    )
     (tmp_path / "mine.jsonl").write_text(rows)
-    proc = run_entry_point("new", "imported", "--defaults", "--set", "dataset_file=mine.jsonl",
-                           "--template", repo.location, "--json", cwd=tmp_path)
+    proc = run_entry_point(
+        "new",
+        "imported",
+        "--defaults",
+        "--set",
+        "dataset_file=mine.jsonl",
+        "--template",
+        repo.location,
+        "--json",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     answers = json.loads(proc.stdout)["result"]["answers"]
     assert answers["dataset_file"] == str(tmp_path / "mine.jsonl")

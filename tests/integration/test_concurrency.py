@@ -36,8 +36,9 @@ def _create(dest: str, template: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_12_workspaces_from_6_processes_match_a_sequential_one(tmp_path: Path,
-                                                               repo: TemplateRepo) -> None:
+def test_12_workspaces_from_6_processes_match_a_sequential_one(
+    tmp_path: Path, repo: TemplateRepo
+) -> None:
     """Six worker processes, two creates each (so every worker reuses its warm Copier), all
     byte-identical to a sequential create; 24 creates before, the same properties at half the
     renders."""
@@ -49,10 +50,13 @@ def test_12_workspaces_from_6_processes_match_a_sequential_one(tmp_path: Path,
     dests = [tmp_path / f"job-{i:02d}" / "fleet-task" for i in range(12)]
     # fork: workers start with Copier already imported (spawn, as in docs/backend-api.md, works
     # the same and only costs each worker its imports).
-    with ProcessPoolExecutor(max_workers=6, mp_context=get_context("fork"),
-                             initializer=_init_worker, initargs=(str(tmp_root),)) as pool:
-        listings = list(pool.map(_create, [str(d) for d in dests],
-                                 [repo.location] * len(dests)))
+    with ProcessPoolExecutor(
+        max_workers=6,
+        mp_context=get_context("fork"),
+        initializer=_init_worker,
+        initargs=(str(tmp_root),),
+    ) as pool:
+        listings = list(pool.map(_create, [str(d) for d in dests], [repo.location] * len(dests)))
     for dest, files in zip(dests, listings, strict=True):
         assert tree_bytes(dest) == expected, dest
         assert files == sorted(expected)
@@ -63,15 +67,19 @@ def test_12_workspaces_from_6_processes_match_a_sequential_one(tmp_path: Path,
     assert not list(tmp_path.glob("job-*/.osmosis-workspace-*")), "staging folders leaked"
 
 
-def test_threads_in_one_process_are_serialised_and_succeed(tmp_path: Path,
-                                                           repo: TemplateRepo) -> None:
+def test_threads_in_one_process_are_serialised_and_succeed(
+    tmp_path: Path, repo: TemplateRepo
+) -> None:
     cwd = os.getcwd()
     errors: list[BaseException] = []
 
     def work(index: int) -> None:
         try:
-            create_workspace(tmp_path / f"thread-{index}" / "fleet-task", ANSWERS,
-                             CreateOptions(template=repo.location, ref=V2))
+            create_workspace(
+                tmp_path / f"thread-{index}" / "fleet-task",
+                ANSWERS,
+                CreateOptions(template=repo.location, ref=V2),
+            )
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -110,15 +118,29 @@ def _race(ws: Path, tmp: Path, commands: list[tuple[float, list[str]]]) -> list[
     start = time.monotonic()
     for offset, args in sorted(commands):
         time.sleep(max(0.0, start + offset - time.monotonic()))
-        procs.append(subprocess.Popen([cli, *args, "--json"], cwd=ws, env=env, text=True,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      stdin=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [cli, *args, "--json"],
+                cwd=ws,
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+            )
+        )
     results = []
     for proc, (_offset, args) in zip(procs, sorted(commands), strict=True):
         out, err = proc.communicate(timeout=600)
         payload = json.loads(out) if out.strip().startswith("{") else {}
-        results.append({"args": args, "exit": proc.returncode, "stderr": err[-1500:],
-                        "error": (payload.get("error") or {}).get("code")})
+        results.append(
+            {
+                "args": args,
+                "exit": proc.returncode,
+                "stderr": err[-1500:],
+                "error": (payload.get("error") or {}).get("code"),
+            }
+        )
     return results
 
 
@@ -136,8 +158,12 @@ def _update_round(index: int, base: Path, work: Path) -> dict:
     tmp.mkdir()
     commands = [(rng.uniform(0, 0.4), ["update"]) for _ in range(rng.randint(2, 4))]
     results = _race(ws, tmp, commands)
-    return {"results": results, "tree": tree_bytes(ws), "clean_state": _no_operation_state(ws),
-            "status": git("status", "--porcelain", cwd=ws).stdout}
+    return {
+        "results": results,
+        "tree": tree_bytes(ws),
+        "clean_state": _no_operation_state(ws),
+        "status": git("status", "--porcelain", cwd=ws).stdout,
+    }
 
 
 def copy_ws(src: Path, dest: Path) -> Path:
@@ -149,7 +175,8 @@ def copy_ws(src: Path, dest: Path) -> Path:
 
 @pytest.mark.slow
 def test_racing_updates_end_with_one_success_and_clean_refusals(
-        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """8 rounds of 2-4 `update` processes started at random offsets on one workspace (the
     smallest real template: the race is about the lock, not the template)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -173,8 +200,10 @@ def test_racing_updates_end_with_one_success_and_clean_refusals(
         exits = [r["exit"] for r in got["results"]]
         assert exits.count(0) == 1, (index, got["results"])
         refused = [r for r in got["results"] if r["exit"] != 0]
-        assert all(r["exit"] == 4 and r["error"] in {"locked", "dirty"} for r in refused), \
-            (index, refused)
+        assert all(r["exit"] == 4 and r["error"] in {"locked", "dirty"} for r in refused), (
+            index,
+            refused,
+        )
         assert (got["tree"], got["status"]) == expected, f"round {index}: half-applied tree"
         assert got["clean_state"], f"round {index}: lock or journal left behind"
 
@@ -187,15 +216,19 @@ def _rollout_round(index: int, base: Path, work: Path) -> dict:
     tmp = work / "tmp"
     tmp.mkdir()
     names = ["alpha", "alpha", "beta"][: rng.randint(2, 3)]
-    results = _race(ws, tmp, [(rng.uniform(0, 0.4), ["add-rollout", n, "--commit"])
-                              for n in names])
-    return {"results": results, "ws": ws, "clean_state": _no_operation_state(ws),
-            "status": git("status", "--porcelain", "--untracked-files=all", cwd=ws).stdout}
+    results = _race(ws, tmp, [(rng.uniform(0, 0.4), ["add-rollout", n, "--commit"]) for n in names])
+    return {
+        "results": results,
+        "ws": ws,
+        "clean_state": _no_operation_state(ws),
+        "status": git("status", "--porcelain", "--untracked-files=all", cwd=ws).stdout,
+    }
 
 
 @pytest.mark.slow
 def test_racing_add_rollouts_never_leave_a_half_added_rollout(
-        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo) -> None:
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, repo: TemplateRepo
+) -> None:
     """Rounds of 2-3 `add-rollout --commit` processes (one name twice) on one workspace."""
     import tomllib
     from concurrent.futures import ThreadPoolExecutor
@@ -207,8 +240,9 @@ def test_racing_add_rollouts_never_leave_a_half_added_rollout(
     for work in works:
         work.mkdir()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        rounds = list(pool.map(_rollout_round, range(ROLLOUT_ROUNDS), [base] * ROLLOUT_ROUNDS,
-                               works))
+        rounds = list(
+            pool.map(_rollout_round, range(ROLLOUT_ROUNDS), [base] * ROLLOUT_ROUNDS, works)
+        )
     for index, got in enumerate(rounds):
         ws, results = got["ws"], got["results"]
         assert got["status"] == "" and got["clean_state"], (index, got["status"])
@@ -218,8 +252,11 @@ def test_racing_add_rollouts_never_leave_a_half_added_rollout(
             mine = [r for r in results if r["args"][1] == name]
             added = [r["exit"] for r in mine].count(0)
             assert added <= 1, (index, mine)
-            assert all(r["exit"] == 4 and r["error"] in {"locked", "rollout_exists"}
-                       for r in mine if r["exit"] != 0), (index, mine)
+            assert all(
+                r["exit"] == 4 and r["error"] in {"locked", "rollout_exists"}
+                for r in mine
+                if r["exit"] != 0
+            ), (index, mine)
             # All of the rollout, registered and committed, or no trace of it at all.
             assert (ws / "rollouts" / name / "pyproject.toml").is_file() is bool(added)
             assert (ws / f".copier-answers.rollout-{name}.yml").is_file() is bool(added)

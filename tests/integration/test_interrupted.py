@@ -22,8 +22,19 @@ CLI = str(Path(sys.executable).with_name("osmosis-workspace"))
 
 
 def new_command(dest: Path, name: str = "interrupted") -> list[str]:
-    return [CLI, "new", str(dest), "--defaults", "--set", f"workspace_name={name}",
-            "--template", str(ROOT), "--ref", "HEAD", "--json"]
+    return [
+        CLI,
+        "new",
+        str(dest),
+        "--defaults",
+        "--set",
+        f"workspace_name={name}",
+        "--template",
+        str(ROOT),
+        "--ref",
+        "HEAD",
+        "--json",
+    ]
 
 
 def cli_env(tmpdir: Path) -> dict[str, str]:
@@ -36,8 +47,13 @@ def test_ctrl_c_during_new_leaves_nothing(tmp_path: Path, delay: float) -> None:
     parent, scratch = tmp_path / "parent", tmp_path / "tmp"
     parent.mkdir()
     scratch.mkdir()
-    process = subprocess.Popen(new_command(parent / "ws"), env=cli_env(scratch),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        new_command(parent / "ws"),
+        env=cli_env(scratch),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while process.poll() is None and not any(parent.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -60,8 +76,9 @@ def small_or_readonly_mount(path: Path, *, readonly: bool) -> Iterator[None]:
     """A tiny tmpfs (a disk that fills up) or a read-only one, mounted at ``path``."""
     path.mkdir()
     options = "size=256k" + (",ro" if readonly else "")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}): needs root")
     try:
@@ -75,8 +92,13 @@ def test_full_or_readonly_destination_leaves_nothing(tmp_path: Path, readonly: b
     disk, scratch = tmp_path / "disk", tmp_path / "tmp"
     scratch.mkdir()
     with small_or_readonly_mount(disk, readonly=readonly):
-        result = subprocess.run(new_command(disk / "ws", "no-room"), env=cli_env(scratch),
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            new_command(disk / "ws", "no-room"),
+            env=cli_env(scratch),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         leftovers = sorted(p.name for p in disk.iterdir())
     assert result.returncode != 0, "writing a workspace cannot succeed here"
     assert leftovers == [], f"left behind on the destination disk: {leftovers}"

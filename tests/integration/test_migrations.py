@@ -115,8 +115,7 @@ def v1_workspace(releases: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
             "include_examples": False,
             "skills": ["update-workspace"],
         },
-        CreateOptions(template=str(releases),
-        ref=V1),
+        CreateOptions(template=str(releases), ref=V1),
     )
     notes = dest / "data" / "README.md"
     notes.write_text(notes.read_text().replace("Line 3 of the data notes.\n", USER_LINE))

@@ -28,8 +28,10 @@ from support.workspace_api_helpers import (
 from osmosis_workspace import perf
 
 #: The Copier levers install only on the code they were verified against (digests pinned).
-COPIER_PATCHES = all(perf.current_digest(lever) in perf.PINNED[lever]
-                     for lever in ("filemode", "copier_yaml", "answers_relpath"))
+COPIER_PATCHES = all(
+    perf.current_digest(lever) in perf.PINNED[lever]
+    for lever in ("filemode", "copier_yaml", "answers_relpath")
+)
 
 
 def index_and_modes(path: Path) -> tuple[str, str]:
@@ -75,7 +77,9 @@ def test_cli_new_with_levers_matches_the_api_without(
     ids=["update", "add-rollout"],
 )
 def test_cli_command_with_and_without_levers_is_identical(
-    args: tuple[str, ...], tmp_path: Path, repo: TemplateRepo,
+    args: tuple[str, ...],
+    tmp_path: Path,
+    repo: TemplateRepo,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     base = shared_workspace(tmp_path_factory, repo, V1)
@@ -91,5 +95,3 @@ def test_cli_command_with_and_without_levers_is_identical(
             git("status", "--porcelain", cwd=ws).stdout,
         )
     assert results["0"] == results[None]
-
-

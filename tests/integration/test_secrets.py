@@ -41,8 +41,12 @@ def _scan(roots: list[Path], needles: list[bytes]) -> list[str]:
 
 
 def _git_objects(repo: Path) -> bytes:
-    return subprocess.run(["git", "cat-file", "--batch-all-objects", "--batch"], cwd=repo,
-                          capture_output=True, check=True).stdout
+    return subprocess.run(
+        ["git", "cat-file", "--batch-all-objects", "--batch"],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+    ).stdout
 
 
 @pytest.fixture
@@ -72,11 +76,12 @@ def _attempt(vector: str, text: str, dest: Path, work: Path, template: Path) -> 
     answer = f"Route tickets. {text}"
     if vector == "api-answer":
         with pytest.raises(WorkspaceError) as caught:
-            api.create_workspace(dest, {"workspace_name": "leak-test",
-                                        "task_description": answer},
-                                 api.CreateOptions(template=str(template)))
-        return int(caught.value.exit_code), str(caught.value) + json.dumps(
-            caught.value.to_dict())
+            api.create_workspace(
+                dest,
+                {"workspace_name": "leak-test", "task_description": answer},
+                api.CreateOptions(template=str(template)),
+            )
+        return int(caught.value.exit_code), str(caught.value) + json.dumps(caught.value.to_dict())
     args = ["new", str(dest), "--defaults", "--json", "--set", "workspace_name=leak-test"]
     if vector != "template-url":
         args += ["--template", str(template)]
@@ -95,7 +100,8 @@ def _attempt(vector: str, text: str, dest: Path, work: Path, template: Path) -> 
 
 @pytest.mark.parametrize(("name", "text"), SHAPES, ids=[name for name, _ in SHAPES])
 def test_credential_is_refused_everywhere_and_stored_nowhere(
-        name: str, text: str, sandbox: dict[str, Path], tmp_path: Path, template: Path) -> None:
+    name: str, text: str, sandbox: dict[str, Path], tmp_path: Path, template: Path
+) -> None:
     needles = _needles(text)
     for vector in VECTORS:
         dest = sandbox["parent"] / f"ws-{VECTORS.index(vector)}"
@@ -112,13 +118,16 @@ def test_credential_is_refused_everywhere_and_stored_nowhere(
 def test_refusal_names_the_question_and_the_shape_not_the_value(template: Path) -> None:
     text = SHAPES[5][1]
     with pytest.raises(WorkspaceError) as caught:
-        api.create_workspace(Path(tempfile.gettempdir()) / "never", {
-            "workspace_name": "leak-test", "task_description": text},
-            api.CreateOptions(template=str(template)))
+        api.create_workspace(
+            Path(tempfile.gettempdir()) / "never",
+            {"workspace_name": "leak-test", "task_description": text},
+            api.CreateOptions(template=str(template)),
+        )
     problem = caught.value.problems[0]
     assert problem.question == "task_description"
-    assert problem.reason.startswith("task_description contains what looks like an Anthropic "
-                                     "API key (sk-ant-...).")
+    assert problem.reason.startswith(
+        "task_description contains what looks like an Anthropic API key (sk-ant-...)."
+    )
 
 
 def test_every_printed_line_is_redacted(tmp_path: Path, template: Path) -> None:
@@ -129,11 +138,10 @@ def test_every_printed_line_is_redacted(tmp_path: Path, template: Path) -> None:
     cli = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "osmosis-workspace"
     cli = cli if cli.exists() else ROOT / ".venv" / "bin" / "osmosis-workspace"
     args = ["new", str(tmp_path / key), "--defaults", "--template", str(template)]
-    result = subprocess.run([str(cli), *args, "--json"], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [str(cli), *args, "--json"], capture_output=True, text=True, timeout=120
+    )
     human = CliRunner().invoke(typer_app, args)
     assert result.returncode == human.exit_code == 4
     for printed in (result.stdout + result.stderr, human.output):
         assert key not in printed and "[redacted]" in printed
-
-

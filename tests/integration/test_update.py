@@ -66,8 +66,11 @@ def updated(tmp_path_factory: pytest.TempPathFactory, v1_workspace: Path):  # ty
 
 
 def dangling_links(root: Path) -> list[str]:
-    return [p.relative_to(root).as_posix() for p in root.rglob("*")
-            if ".git" not in p.relative_to(root).parts and p.is_symlink() and not p.exists()]
+    return [
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if ".git" not in p.relative_to(root).parts and p.is_symlink() and not p.exists()
+    ]
 
 
 def state(root: Path) -> dict[str, object]:
@@ -137,8 +140,10 @@ def test_user_edits_are_kept(ws: Path) -> None:
     (ws / "data" / "README.md").write_text("# Data\n\nOur labelling guide lives here.\n")
     mine = ws / ".agents" / "skills" / "team-conventions"
     mine.mkdir()
-    (mine / "SKILL.md").write_text("---\nname: team-conventions\ndescription: Team rules. "
-                                   "Use when writing code here.\n---\n\nBe kind.\n")
+    (mine / "SKILL.md").write_text(
+        "---\nname: team-conventions\ndescription: Team rules. "
+        "Use when writing code here.\n---\n\nBe kind.\n"
+    )
     (ws / "configs" / "benchmark" / "default.toml").unlink()  # a file the user deleted
     commit(ws)
 
@@ -187,10 +192,10 @@ def test_rej_mode_reports_rej_files(ws: Path) -> None:
     assert "AGENTS.md.rej" in result.conflicts
 
 
-def test_failure_in_copier_restores_the_exact_state(tmp_path: Path, repo: TemplateRepo,
-                                                    ws: Path) -> None:
-    broken = add_release(repo, tmp_path / "template-v3", "v3.0.0",
-                         '_tasks:\n  - "exit 3"\n')
+def test_failure_in_copier_restores_the_exact_state(
+    tmp_path: Path, repo: TemplateRepo, ws: Path
+) -> None:
+    broken = add_release(repo, tmp_path / "template-v3", "v3.0.0", '_tasks:\n  - "exit 3"\n')
     answers = ws / ".copier-answers.yml"
     answers.write_text(answers.read_text().replace(str(repo.path), str(broken.path)))
     commit(ws, "point at the v3 template")
@@ -240,8 +245,14 @@ def test_plain_copier_update_gives_the_same_result(tmp_path: Path, v1_workspace:
     plain = copy_workspace(v1_workspace, tmp_path / "plain" / "demo-task")
     copier_exe = Path(sys.executable).with_name("copier")
     env = {**os.environ, "COPIER_SETTINGS_PATH": str(tmp_path / "no-settings.yml")}
-    proc = subprocess.run([str(copier_exe), "update", "--trust", "--defaults", "--quiet"],
-                          cwd=plain, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(copier_exe), "update", "--trust", "--defaults", "--quiet"],
+        cwd=plain,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     mine = run_entry_point("update", cwd=ours)
     assert mine.returncode == 0, mine.stderr
@@ -277,18 +288,23 @@ def test_downgrade_and_non_workspaces_are_refused(tmp_path: Path, v2_workspace: 
 SELECTION_BUG = ">-\n    {% if 'all' not in skills %}" in (ROOT / "copier.yml").read_text()
 
 
-@pytest.mark.xfail(SELECTION_BUG, reason="copier.yml _exclude folds the skill patterns (>-)",
-                   strict=True)
+@pytest.mark.xfail(
+    SELECTION_BUG, reason="copier.yml _exclude folds the skill patterns (>-)", strict=True
+)
 def test_skill_selection_does_not_receive_new_skills(tmp_path: Path, repo: TemplateRepo) -> None:
     answers = {**DEFAULT_ANSWERS, "skills": ["update-workspace", "debug-rollouts"]}
     path = tmp_path / "picked"
     create_workspace(path, answers, CreateOptions(template=repo.location, ref=V1))
     assert sorted(p.name for p in (path / ".agents" / "skills").iterdir()) == [
-        "debug-rollouts", "update-workspace"]
+        "debug-rollouts",
+        "update-workspace",
+    ]
     result = update_workspace(path)
     assert result.ok and result.changes.skills.added == ()
     assert sorted(p.name for p in (path / ".agents" / "skills").iterdir()) == [
-        "debug-rollouts", "update-workspace"]
+        "debug-rollouts",
+        "update-workspace",
+    ]
     assert dangling_links(path) == []
 
 
@@ -310,14 +326,16 @@ def _per_skill_template(root: Path) -> Path:
     for skill in ("alpha", "beta"):
         folder = tpl / ".agents" / "skills" / skill
         folder.mkdir(parents=True)
-        (folder / "SKILL.md").write_text(f"---\nname: {skill}\ndescription: {skill}. Use when "
-                                         "testing.\n---\n\nBody.\n")
+        (folder / "SKILL.md").write_text(
+            f"---\nname: {skill}\ndescription: {skill}. Use when testing.\n---\n\nBody.\n"
+        )
         links = tpl / ".claude" / "skills"
         links.mkdir(parents=True, exist_ok=True)
         (links / skill).symlink_to(f"../../.agents/skills/{skill}")
     (root / "copier.yml").write_text(PER_SKILL_COPIER_YML)
     (tpl / "{{_copier_conf.answers_file}}.jinja").write_text(
-        "{{ _copier_answers | to_nice_yaml -}}\n")
+        "{{ _copier_answers | to_nice_yaml -}}\n"
+    )
     git("init", "-q", "-b", "main", cwd=root)
     commit_all(root, "v1", "v1.0.0")
     shutil.rmtree(tpl / ".agents" / "skills" / "beta")

@@ -178,8 +178,9 @@ def test_new_force_commits_only_the_files_it_rendered(tmp_path: Path, repo: Temp
     (dest / "mine.txt").write_bytes(b"staged, not to be committed by new\n")
     git("add", "mine.txt", cwd=dest)
 
-    result = create_workspace(dest, SMALL,
-                              CreateOptions(template=repo.location, ref=V2, overwrite=True))
+    result = create_workspace(
+        dest, SMALL, CreateOptions(template=repo.location, ref=V2, overwrite=True)
+    )
 
     committed = set(git("show", "--name-only", "--format=", "HEAD", cwd=dest).stdout.split())
     assert "mine.txt" not in committed and set(result.files) <= committed

@@ -70,9 +70,9 @@ def cli_commands(text: str) -> Iterator[list[str]]:
         line = re.sub(r"(^|\s)#.*$", "", line)
         for match in _CLI_WORD.finditer(line):
             try:
-                tokens = shlex.split(line[match.end():])
+                tokens = shlex.split(line[match.end() :])
             except ValueError:
-                tokens = line[match.end():].split()
+                tokens = line[match.end() :].split()
             words: list[str] = []
             for token in tokens:
                 if token in {"&&", "||", "|", ";", ">", "2>&1"} or token.startswith("#"):
@@ -87,9 +87,13 @@ def osmosis_workspace_exe() -> Path:
 
 
 def cli_help(words: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(osmosis_workspace_exe()), *words, "--help"], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "NO_COLOR": "1",
-                                                        "COLUMNS": "200"})
+    return subprocess.run(
+        [str(osmosis_workspace_exe()), *words, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+    )
 
 
 def cli_command_problem(words: list[str]) -> str:
@@ -153,8 +157,12 @@ class GitHubRecorder:
         return created[0] or {}
 
     def labels(self) -> list[str]:
-        return [label for m, path, p in self.calls if path.endswith("/labels")
-                for label in (p or {}).get("labels", [])]
+        return [
+            label
+            for m, path, p in self.calls
+            if path.endswith("/labels")
+            for label in (p or {}).get("labels", [])
+        ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,8 +172,9 @@ class GitHubRecorder:
 
 def uv_env(osmosis: Osmosis, **extra: str) -> dict[str, str]:
     """The osmosis test environment, but with uv's normal cache (warm across sessions)."""
-    cache = subprocess.run([str(osmosis.bin_dir / "uv"), "cache", "dir"], capture_output=True,
-                           text=True, check=True).stdout.strip()
+    cache = subprocess.run(
+        [str(osmosis.bin_dir / "uv"), "cache", "dir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     env = osmosis.env(UV_CACHE_DIR=cache, **extra)
     env.pop("UV_PROJECT_ENVIRONMENT", None)
     return env
@@ -182,5 +191,12 @@ def add_rollout_to_root_pyproject(workspace: Path, name: str) -> None:
     path.write_text(tomlkit.dumps(doc), encoding="utf-8")
 
 
-__all__ = ["SKILL_FRESH", "SKILL_KEPT", "SKILL_RETIRED", "V1", "V2", "V2_SKILL_LINE",
-           "TemplateRepo"]
+__all__ = [
+    "SKILL_FRESH",
+    "SKILL_KEPT",
+    "SKILL_RETIRED",
+    "V1",
+    "V2",
+    "V2_SKILL_LINE",
+    "TemplateRepo",
+]

@@ -34,8 +34,11 @@ GIT_ENV = {
 #: Answer sets rendered by the acceptance tests: the defaults and two that change every answer.
 #: Workspace files that name the recorded template version (CI, pre-commit and the update
 #: skill install the workspace checker from it): every template update changes them too.
-VERSION_BEARING = (".agents/skills/update-workspace/SKILL.md", ".github/workflows/ci.yml",
-                   ".pre-commit-config.yaml")
+VERSION_BEARING = (
+    ".agents/skills/update-workspace/SKILL.md",
+    ".github/workflows/ci.yml",
+    ".pre-commit-config.yaml",
+)
 
 ANSWER_SETS: dict[str, dict[str, Any]] = {
     "defaults": {"workspace_name": "demo-task"},

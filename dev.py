@@ -229,7 +229,8 @@ def test(args: list[str]) -> int:
         if any(a == "-n" or a.startswith("-n") for a in args)
         else ["-n", "2", "--dist", "worksteal"]
     )
-    selection = FAST_SELECTION if fast else []
+    # The whole suite also lists its slowest tests: where to look when it gets slower.
+    selection = FAST_SELECTION if fast else [] if args else ["--durations=40"]
     cmd = [str(PROJECT_VENV / BIN / "python"), "-m", "pytest", *parallel, *selection, *args]
     print("+", " ".join(cmd), flush=True)
     code = subprocess.run(cmd, cwd=ROOT, env=env).returncode

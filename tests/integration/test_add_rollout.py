@@ -48,7 +48,7 @@ from osmosis_workspace.api import (
     create_workspace,
     update_workspace,
 )
-from osmosis_workspace.cli.app import typer_app
+from osmosis_workspace.cli.typer_app import typer_app
 
 USER_LINE = "# kept: a line the user added to the second rollout's tools\n"
 

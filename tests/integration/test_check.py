@@ -133,7 +133,7 @@ def test_check_help_and_typer_path_agree(default_workspace: Path, tmp_path: Path
     assert helped.returncode == 0 and "--fast" in helped.stdout and "--json" in helped.stdout
     from typer.testing import CliRunner
 
-    from osmosis_workspace.cli.app import typer_app
+    from osmosis_workspace.cli.typer_app import typer_app
 
     via_typer = CliRunner().invoke(typer_app, ["check", "--json", str(default_workspace)])
     direct = run_entry_point("check", "--json", str(default_workspace), cwd=tmp_path)

@@ -3,7 +3,7 @@
 Hypothesis mutates a copy of the shared default render (truncate a file, nest it far too deep,
 overwrite bytes, swap it for a link to somewhere odd, delete it or its folder) and runs
 ``check --json`` and ``check --fast --json`` through the console script's own entry point
-(``osmosis_workspace.cli.app``, in-process: a fresh interpreter per example would cost seconds
+(``osmosis_workspace.cli.typer_app``, in-process: a fresh interpreter per example would cost seconds
 each). A fixed handful of the same mutations then runs both commands as real processes.
 """
 

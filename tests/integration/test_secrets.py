@@ -20,7 +20,7 @@ from support.secret_shapes import ROOT, SHAPES
 from typer.testing import CliRunner
 
 from osmosis_workspace import api
-from osmosis_workspace.cli.app import typer_app
+from osmosis_workspace.cli.typer_app import typer_app
 from osmosis_workspace.errors import WorkspaceError
 
 

@@ -38,7 +38,7 @@ from osmosis_workspace.api import (
     create_workspace,
     update_workspace,
 )
-from osmosis_workspace.cli.app import typer_app
+from osmosis_workspace.cli.typer_app import typer_app
 from osmosis_workspace.exit_codes import ExitCode
 
 

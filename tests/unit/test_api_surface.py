@@ -111,3 +111,17 @@ def test_typer_command_shows_dataclass_fields_as_options() -> None:
     shown = runner.invoke(app, ["greet", "--help"]).output
     assert "Say hello." in shown and "--count" in shown and "How many." in shown
     assert runner.invoke(app, ["greet", "ann", "--count", "x"]).exit_code == 2
+
+
+def test_the_console_script_entry_survives_importing_every_cli_module() -> None:
+    """``osmosis_workspace.cli:app`` is the console script. A submodule named ``app`` would
+    replace that attribute the moment it is imported (the Typer path imports it), and the next
+    in-process ``app(...)`` call would find a module instead of the dispatcher."""
+    import importlib
+    import pkgutil
+
+    from osmosis_workspace import cli
+
+    for module in pkgutil.iter_modules(cli.__path__):
+        importlib.import_module(f"osmosis_workspace.cli.{module.name}")
+    assert callable(cli.app) and type(cli.app).__name__ == "_Entry"

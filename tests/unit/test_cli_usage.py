@@ -14,7 +14,7 @@ from support.workspace_api_helpers import (
 )
 from typer.testing import CliRunner
 
-from osmosis_workspace.cli.app import typer_app
+from osmosis_workspace.cli.typer_app import typer_app
 from osmosis_workspace.exit_codes import EXIT_CODE_HELP, ExitCode
 
 runner = CliRunner()

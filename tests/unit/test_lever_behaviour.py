@@ -16,7 +16,7 @@ from support.helpers import ROOT
 from support.lever_cli import cli
 from typer.testing import CliRunner
 
-from osmosis_workspace.cli.app import typer_app
+from osmosis_workspace.cli.typer_app import typer_app
 from osmosis_workspace.engine.copier_adapter import levers
 from osmosis_workspace.engine.questions import (
     _PureTemplateYamlLoader,

@@ -4,7 +4,7 @@
 Typer alone costs more than the whole check. So ``app`` is a small dispatcher: a plain
 ``check [PATH] [--fast] [--json]`` runs directly, and so does a bare ``--version``; anything
 else (other commands, ``--help``, unknown options) goes to the Typer application in
-:mod:`osmosis_workspace.cli.app`, which also implements ``check`` and ``--version`` with the
+:mod:`osmosis_workspace.cli.typer_app`, which also implements ``check`` and ``--version`` with the
 same output, so both paths behave identically.
 
 Commands that render the template (``new``, ``update``, ``add-rollout``) ask for the speed
@@ -65,7 +65,7 @@ class _Entry:
             from osmosis_workspace import perf
 
             perf.enable(on_import=True)
-        from osmosis_workspace.cli.app import typer_app
+        from osmosis_workspace.cli.typer_app import typer_app
 
         return typer_app(args=argv, **kwargs)
 

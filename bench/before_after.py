@@ -37,6 +37,7 @@ from benchlib import (
     load_line,
     make_fixture,
     med,
+    new_args,
     sh,
 )
 
@@ -49,16 +50,8 @@ def variants(tmp: Path, env: dict, before: str | None) -> list[Variant]:
     code, one switch), and before/after rows when ``before`` names an old package."""
     tpl = make_fixture(tmp)
     ref = tmp / "ref" / NAME
-    new_args = [
-        "--defaults",
-        "--template",
-        str(tpl),
-        "--ref",
-        "v1.0.0",
-        "--set",
-        f"workspace_name={NAME}",
-    ]
-    sh([OW, "new", str(ref), *new_args], env=env)
+    answers = new_args(tpl)
+    sh([OW, "new", str(ref), *answers], env=env)
 
     def fresh(kind: str):
         def prep(i: int) -> Path:
@@ -83,7 +76,7 @@ def variants(tmp: Path, env: dict, before: str | None) -> list[Variant]:
         out.append(
             Variant(
                 label,
-                [OW, "new", NAME, *new_args],
+                [OW, "new", NAME, *answers],
                 e,
                 fresh(f"new-{tag}"),
                 group="`new` (git init + commit)",

@@ -33,6 +33,19 @@ IDENT = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
 _LEAKY = ("OSMOSIS_WORKSPACE_TEMPLATE", "COPIER_CACHE_DIR", "OSMOSIS_WORKSPACE_PERF", "PYTHONPATH")
 
 
+def new_args(tpl: Path) -> list[str]:
+    """The options of every timed ``osmosis-workspace new DEST``: the bench answers at v1.0.0."""
+    return ["--defaults", "--template", str(tpl), "--ref", "v1.0.0",
+            "--set", f"workspace_name={NAME}"]  # fmt: skip
+
+
+def copier_copy(tpl: Path) -> list[str]:
+    """Raw ``copier copy`` with the answers of :func:`new_args`: the baseline ``new`` is
+    measured against (the destination is the last item)."""
+    return [COPIER, "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "v1.0.0",
+            "--data", f"workspace_name={NAME}", str(tpl), NAME]  # fmt: skip
+
+
 def sh(
     cmd: Sequence[str], cwd: Path | None = None, env: dict | None = None, check: bool = True
 ) -> subprocess.CompletedProcess:

@@ -30,10 +30,12 @@ from benchlib import (
     Times,
     Variant,
     bench_env,
+    copier_copy,
     interleaved,
     load_line,
     make_fixture,
     med,
+    new_args,
     same_tree,
     sh,
 )
@@ -57,17 +59,9 @@ def export(rev: str, dest: Path) -> Path:
 
 def _side(tmp: Path, side: str, tpl: Path, env: dict[str, str]) -> list[Variant]:
     """The six commands of one side, in ROWS order, each baseline right after its command."""
-    new_args = [
-        "--defaults",
-        "--template",
-        str(tpl),
-        "--ref",
-        "v1.0.0",
-        "--set",
-        f"workspace_name={NAME}",
-    ]
+    answers = new_args(tpl)
     ref = tmp / f"ref-{side}" / NAME
-    sh([OW, "new", str(ref), *new_args], env=env)
+    sh([OW, "new", str(ref), *answers], env=env)
 
     def fresh(kind: str):
         def prep(i: int) -> Path:
@@ -84,22 +78,10 @@ def _side(tmp: Path, side: str, tpl: Path, env: dict[str, str]) -> list[Variant]
 
         return prep
 
-    copy = [
-        COPIER,
-        "copy",
-        "--trust",
-        "--defaults",
-        "--quiet",
-        "--vcs-ref",
-        "v1.0.0",
-        "--data",
-        f"workspace_name={NAME}",
-        str(tpl),
-        NAME,
-    ]
+    copy = copier_copy(tpl)
     update = [COPIER, "update", "--trust", "--defaults", "--quiet", "--vcs-ref", "v1.1.0"]
     return [
-        Variant(ROWS[0][0], [OW, "new", NAME, *new_args], env, fresh("new"), group=side),
+        Variant(ROWS[0][0], [OW, "new", NAME, *answers], env, fresh("new"), group=side),
         Variant(ROWS[0][1], copy, env, fresh("copier"), group=side),
         Variant(ROWS[1][0], [OW, "update", "--ref", "v1.1.0"], env, workspace("upd"), group=side),
         Variant(ROWS[1][1], update, env, workspace("copier-upd"), group=side),

@@ -22,47 +22,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import (
-    COPIER,
     NAME,
     OW,
     Variant,
     bench_env,
+    copier_copy,
     interleaved,
     load_line,
     make_fixture,
     med,
+    new_args,
     same_tree,
 )
 
 
 def commands(tpl: Path) -> tuple[list[str], list[str]]:
     """``osmosis-workspace new`` and raw ``copier copy`` with the same answers, so they compare."""
-    new = [
-        OW,
-        "new",
-        NAME,
-        "--defaults",
-        "--template",
-        str(tpl),
-        "--ref",
-        "v1.0.0",
-        "--set",
-        f"workspace_name={NAME}",
-    ]
-    copier_cmd = [
-        COPIER,
-        "copy",
-        "--trust",
-        "--defaults",
-        "--quiet",
-        "--vcs-ref",
-        "v1.0.0",
-        "--data",
-        f"workspace_name={NAME}",
-        str(tpl),
-        NAME,
-    ]
-    return new, copier_cmd
+    return [OW, "new", NAME, *new_args(tpl)], copier_copy(tpl)
 
 
 def all_variants(

@@ -36,10 +36,12 @@ from benchlib import (
     ROOT,
     Variant,
     bench_env,
+    copier_copy,
     fmt_s,
     interleaved,
     make_fixture,
     med,
+    new_args,
     pct,
     same_tree,
     sh,
@@ -225,31 +227,11 @@ class Run:
 
     def new_args(self) -> list[str]:
         """The answers every timed ``osmosis-workspace new`` uses, so the variants compare."""
-        return [
-            "--defaults",
-            "--template",
-            str(self.tpl),
-            "--ref",
-            "v1.0.0",
-            "--set",
-            f"workspace_name={NAME}",
-        ]
+        return new_args(self.tpl)
 
     def copier_cmd(self) -> list[str]:
         """Raw ``copier copy`` with the same answers: the baseline ``new`` is measured against."""
-        return [
-            COPIER,
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "--vcs-ref",
-            "v1.0.0",
-            "--data",
-            f"workspace_name={NAME}",
-            str(self.tpl),
-            NAME,
-        ]
+        return copier_copy(self.tpl)
 
     def fresh(self, kind: str):
         """A ``prepare`` hook giving each repetition its own empty dir, so no run sees another's

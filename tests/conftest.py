@@ -27,6 +27,8 @@ from support.scaffold_matrix import all_combos
 from support.shared import shared_build, shared_root
 from support.template_repo import TemplateRepo, shared_template_repo
 
+from osmosis_workspace import perf
+
 OSMOSIS_VENV_VAR = "OSMOSIS_WORKSPACE_OSMOSIS_VENV"
 
 
@@ -46,6 +48,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _git_identity() -> None:
     """Commits made by Copier, the CLI or tests need an identity; never touch global config."""
     os.environ.update(GIT_ENV)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _speed_levers() -> None:
+    """Operations in this process run with the speed levers, as the CLI and a backend worker
+    run them (docs/decisions/0018-the-suite-runs-with-the-levers.md). Nothing is imported
+    here: the adapter installs them before the first Copier operation, and only those whose
+    replaced code matches its verified digest."""
+    perf.enable(on_import=True)
 
 
 @pytest.fixture(scope="session")

@@ -406,7 +406,9 @@ def test_same_commit_installs_the_same_versions_from_a_newer_index(
     _NewerIndex.wheel = _fake_wheel()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NewerIndex)
     server.timeout = 5
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     try:
         # The same commit, another day: the index now has a newer release of a dependency.

@@ -1,23 +1,24 @@
 """The speed levers of ``osmosis_workspace.perf`` as the CLI uses them (issue #6).
 
 The console script turns the levers on for ``new``, ``update`` and ``add-rollout``
-(``perf.enable(on_import=True)``); everything else in the suite renders without them. These
-tests check that the CLI's output with the levers is byte-identical to the API's without them,
-that the levers really are installed there, and the pieces that must not change behaviour:
-libyaml parsing with the pure-Python parser's errors, the constant answers-file shortcut, and
-``--version`` answered without Typer. Lever code runs in subprocesses, so the patches never
-leak into the other tests' process.
+(``perf.enable(on_import=True)``), and so does the suite for its own process (tests/conftest.py,
+decision 0018). These tests hold the other side: the CLI's output with the levers is
+byte-identical to the API's with them off, and each command's output is the same with
+``OSMOSIS_WORKSPACE_PERF=0``; the levers really are installed where asked for.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from support.helpers import git, tree_bytes
 from support.lever_cli import cli
 from support.workspace_api_helpers import (
+    DEFAULT_ANSWERS,
     V1,
     V2,
     TemplateRepo,
@@ -26,6 +27,7 @@ from support.workspace_api_helpers import (
 )
 
 from osmosis_workspace import perf
+from osmosis_workspace.api import CreateOptions, create_workspace
 
 #: The Copier levers install only on the code they were verified against (digests pinned).
 COPIER_PATCHES = all(
@@ -44,12 +46,24 @@ def index_and_modes(path: Path) -> tuple[str, str]:
     return git("ls-files", "-s", cwd=path).stdout, "\n".join(executables)
 
 
-def test_cli_new_with_levers_matches_the_api_without(
-    tmp_path: Path, repo: TemplateRepo, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    plain = shared_workspace(tmp_path_factory, repo, V1)  # API, in this process: no levers
-    assert not perf.status()["compile_cache"]
-    dest = tmp_path / plain.name
+@contextmanager
+def levers_off() -> Iterator[None]:
+    """This process without the levers the suite turns on (tests/conftest.py), then back."""
+    perf.disable()
+    try:
+        yield
+    finally:
+        perf.enable(on_import=True)
+
+
+def test_cli_new_with_levers_matches_the_api_without(tmp_path: Path, repo: TemplateRepo) -> None:
+    name = DEFAULT_ANSWERS["workspace_name"]
+    with levers_off():
+        plain = create_workspace(
+            tmp_path / "api" / name, DEFAULT_ANSWERS, CreateOptions(template=repo.location, ref=V1)
+        ).path
+        assert not perf.status()["compile_cache"]
+    dest = tmp_path / name
     code, err, status = cli(
         "new",
         str(dest),

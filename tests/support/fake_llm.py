@@ -54,7 +54,10 @@ class FakeLLM:
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self._base_url = f"http://{host}:{port}/v1"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # stop() waits for the loop to notice: poll often (the default is half a second).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
         self._thread.start()
         self._timer = threading.Timer(self.max_seconds, self.stop)
         self._timer.daemon = True

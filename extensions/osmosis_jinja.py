@@ -299,20 +299,27 @@ def _py_literal(text: str) -> str:
     return quote + "".join(out) + quote
 
 
+def _too_wide(text: str, width: int) -> bool:
+    """Whether the literal of ``text`` is longer than ``width``. A literal is at least two
+    characters longer than its text, so a long text is answered without building it: that
+    keeps splitting a 100,000-character word linear, not quadratic."""
+    return len(text) + 2 > width or len(_py_literal(text)) > width
+
+
 def _split_to_width(text: str, width: int) -> list[str]:
     """Pieces of ``text`` whose literals fit ``width``: at newlines, then spaces, then anywhere."""
     pieces: list[str] = []
     for line in text.splitlines(keepends=True):
         current = ""
         for word in re.split(r"(?<= )", line):
-            if current and len(_py_literal(current + word)) > width:
+            if current and _too_wide(current + word, width):
                 pieces.append(current)
                 current = ""
-            while len(_py_literal(word)) > width and len(word) > 1:
+            while len(word) > 1 and _too_wide(word, width):
                 cut = max(1, len(word) // 2)
-                while cut > 1 and len(_py_literal(word[:cut])) > width:
+                while cut > 1 and _too_wide(word[:cut], width):
                     cut //= 2
-                while cut < len(word) and len(_py_literal(word[: cut + 1])) <= width:
+                while cut < len(word) and not _too_wide(word[: cut + 1], width):
                     cut += 1
                 pieces.append(word[:cut])
                 word = word[cut:]

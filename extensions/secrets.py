@@ -89,7 +89,12 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
         ),
         ("a private key block", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"),
-        ("a URL with a password or token", r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@"),
+        # The scheme is bounded (real ones are short): unbounded, every letter of a long word
+        # would start a scan to its end, and a pasted 100,000-letter text took seconds.
+        (
+            "a URL with a password or token",
+            r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]*:[^/\s@]+@",
+        ),
         (
             "a URL with a token parameter",
             r"[?&#](?i:access_token|token|api_key|apikey|key|secret|password|sig|signature|"

@@ -173,6 +173,25 @@ def test_wrapped_python_literals_read_back_and_fit(text: str) -> None:
     assert all(len(line) <= 84 for line in literal.splitlines())
 
 
+def test_wrapping_a_long_word_reads_it_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Splitting a 100,000-character word into literals costs a few dozen passes over it,
+    not one pass per piece (that was quadratic: a pasted blob held a render for seconds)."""
+    read = 0
+    literal = ext._py_literal
+
+    def counting(text: str) -> str:
+        nonlocal read
+        read += len(text)
+        return literal(text)
+
+    monkeypatch.setattr(ext, "_py_literal", counting)
+    text = "x" * 100_000 + "\n" + "y" * 100
+    assert ast.literal_eval(ext.py_str(text, width=88)) == text
+    assert read < 100 * len(text), read
+
+
 @pytest.mark.parametrize(
     ("text", "literal"),
     [("plain", '"plain"'), ("it's", '"it' + "'" + 's"'), ('say "hi"', "'say " + '"hi"' + "'")],

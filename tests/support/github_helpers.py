@@ -5,6 +5,7 @@ Kept apart from ``helpers.py`` so the GitHub-project tests can grow without touc
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -87,6 +88,13 @@ def osmosis_workspace_exe() -> Path:
 
 
 def cli_help(words: list[str]) -> subprocess.CompletedProcess[str]:
+    """``osmosis-workspace <words> --help``, run once per run for each command (the docs name
+    the same few commands many times)."""
+    return _cli_help(tuple(words))
+
+
+@functools.cache
+def _cli_help(words: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(osmosis_workspace_exe()), *words, "--help"],
         capture_output=True,

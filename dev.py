@@ -236,14 +236,14 @@ def test(args: list[str]) -> int:
     if not args and not fast and not gates_while_building():  # the whole suite starts with them
         return 1
     env = fast_env() if fast else setup()
-    # One worker more than cores (CI machines have 2): the tests spend part of their time
-    # waiting on processes and local servers, and the third worker fills those gaps. Work
-    # stealing spreads long files; session builds are shared between workers
-    # (tests/support/shared.py), so nothing is built twice. Pass your own -n (or -n 0).
+    # Two workers (CI machines have 2 cores; a third was measured slower: more contention,
+    # and the longest tests started later). Work stealing spreads long files over both;
+    # session builds are shared between workers (tests/support/shared.py), so nothing is
+    # built twice. Pass your own -n (or -n 0) to change it.
     parallel = (
         []
         if any(a == "-n" or a.startswith("-n") for a in args)
-        else ["-n", str(workers()), "--dist", "worksteal"]
+        else ["-n", "2", "--dist", "worksteal"]
     )
     # The whole suite also lists its slowest tests: where to look when it gets slower.
     selection = FAST_SELECTION if fast else [] if args else ["--durations=40"]
@@ -254,11 +254,6 @@ def test(args: list[str]) -> int:
         print("pytest collected no tests: that is a failure here", file=sys.stderr)
         return 1
     return code
-
-
-def workers() -> int:
-    """Cores plus one, at most four (the suite shares its builds; more workers mostly wait)."""
-    return min((os.cpu_count() or 2) + 1, 4)
 
 
 def fast_env() -> dict[str, str]:

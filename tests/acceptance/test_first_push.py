@@ -53,7 +53,7 @@ from support.github_helpers import (
     uv_env,
 )
 from support.helpers import ANSWER_SETS, Osmosis, git, git_init_commit, render
-from support.shared import shared_root
+from support.shared import shared_build, shared_root
 from support.workspace_api_helpers import run_entry_point
 
 CI = ".github/workflows/ci.yml"
@@ -69,26 +69,36 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
     return shared_published_template(tmp_path_factory)
 
 
+class Variants:
+    """Each variant's committed render from the tagged template repository, built on first use,
+    once per run (``shared_build``: the two variants may run on different xdist workers)."""
+
+    def __init__(self, published: TemplateRepo, factory: pytest.TempPathFactory) -> None:
+        self.published, self.factory = published, factory
+
+    def __getitem__(self, name: str) -> Path:
+        build = self._default if name == "default" else self._added
+        return shared_build(self.factory, f"first-push-{name}", build) / "demo-task"
+
+    def _default(self, root: Path) -> None:
+        answers = ANSWER_SETS["defaults"]
+        src = self.published.path
+        git_init_commit(render(root / "demo-task", answers, src=src, vcs_ref=V2), origin=None)
+
+    def _added(self, root: Path) -> None:
+        lean = {**ANSWER_SETS["defaults"], "include_examples": False}
+        src = self.published.path
+        added = git_init_commit(render(root / "demo-task", lean, src=src, vcs_ref=V2), origin=None)
+        result = run_entry_point(
+            "add-rollout", ADDED, "--commit", cwd=added, env={"OSMOSIS_WORKSPACE_PERF": "1"}
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert (added / f".copier-answers.rollout-{ADDED}.yml").is_file()
+
+
 @pytest.fixture(scope="module")
-def variants(published: TemplateRepo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One render per variant, committed, rendered from the tagged template repository."""
-    root = tmp_path_factory.mktemp("first-push")
-    default = git_init_commit(
-        render(
-            root / "default" / "demo-task", ANSWER_SETS["defaults"], src=published.path, vcs_ref=V2
-        ),
-        origin=None,
-    )
-    lean = {**ANSWER_SETS["defaults"], "include_examples": False}
-    added = git_init_commit(
-        render(root / "added" / "demo-task", lean, src=published.path, vcs_ref=V2), origin=None
-    )
-    result = run_entry_point(
-        "add-rollout", ADDED, "--commit", cwd=added, env={"OSMOSIS_WORKSPACE_PERF": "1"}
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert (added / f".copier-answers.rollout-{ADDED}.yml").is_file()
-    return {"default": default, "added-rollout": added}
+def variants(published: TemplateRepo, tmp_path_factory: pytest.TempPathFactory) -> Variants:
+    return Variants(published, tmp_path_factory)
 
 
 def runner_env(osmosis: Osmosis, work: Path) -> dict[str, str]:
@@ -161,7 +171,7 @@ def run_ci(workspace: Path, clone: Path, env: dict[str, str]) -> list[str]:
 
 
 def ci_clone(
-    name: str, variants: dict[str, Path], osmosis: Osmosis, factory: pytest.TempPathFactory
+    name: str, variants: Variants, osmosis: Osmosis, factory: pytest.TempPathFactory
 ) -> tuple[Path, list[str]]:
     """The variant's workspace cloned and taken through CI (once per session)."""
     if name not in _CLONES:
@@ -182,7 +192,7 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("variant", ["default", "added-rollout"])
 def test_first_push_is_green(
     variant: str,
-    variants: dict[str, Path],
+    variants: Variants,
     osmosis: Osmosis,
     pre_commit_home: Path,
     published: TemplateRepo,
@@ -206,6 +216,8 @@ def test_first_push_is_green(
     assert check.returncode == 0, check.stdout + check.stderr
     if variant == "default":
         assert_symlink_guard(clone, env)
+        # In this test, not one of its own: a test on another xdist worker would run CI again.
+        assert_a_newer_index_installs_the_same_versions(clone, workspace, osmosis, tmp_path_factory)
     else:
         assert_unlisted_rollout_named_then_installed(clone, env, renders["support"])
 
@@ -389,17 +401,14 @@ def _locked(clone: Path) -> dict[str, str]:
     return {package["name"]: str(package.get("version")) for package in lock["package"]}
 
 
-@pytest.mark.osmosis
-@pytest.mark.slow
-def test_same_commit_installs_the_same_versions_from_a_newer_index(
-    variants: dict[str, Path],
-    osmosis: Osmosis,
-    tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+def assert_a_newer_index_installs_the_same_versions(
+    first: Path, workspace: Path, osmosis: Osmosis, factory: pytest.TempPathFactory
 ) -> None:
-    """The resolution is what differs from day to day; `uv sync` installs exactly the lock it
-    resolves (CI's own sync shows that), so the second clone only locks."""
-    first, _ = ci_clone("default", variants, osmosis, tmp_path_factory)
+    """The same commit, another day, installs the same versions from an index that now has a
+    newer release of a dependency. The resolution is what differs from day to day; `uv sync`
+    installs exactly the lock it resolves (CI's own sync shows that), so the second clone only
+    locks."""
+    tmp_path = factory.mktemp("newer-index")
     before = _locked(first)
     assert before.get(FAKE) not in (None, FAKE_VERSION), before.get(FAKE)
 
@@ -413,7 +422,7 @@ def test_same_commit_installs_the_same_versions_from_a_newer_index(
     try:
         # The same commit, another day: the index now has a newer release of a dependency.
         second = tmp_path / "demo-task"
-        git("clone", "-q", str(variants["default"]), str(second), cwd=tmp_path)
+        git("clone", "-q", str(workspace), str(second), cwd=tmp_path)
         index = f"http://127.0.0.1:{server.server_address[1]}/simple"
         synced = subprocess.run(
             [str(osmosis.bin_dir / "uv"), "lock", "--quiet"],

@@ -44,6 +44,7 @@ from typing import Any
 
 import pytest
 import yaml
+from support.fake_llm import POLL_SECONDS
 from support.github_helpers import (
     V2,
     TemplateRepo,
@@ -58,7 +59,6 @@ from support.workspace_api_helpers import run_entry_point
 
 CI = ".github/workflows/ci.yml"
 ADDED = "support-desk"
-_CLONES: dict[str, tuple[Path, list[str]]] = {}
 _ENVS: dict[Path, dict[str, str]] = {}  # clone -> the job environment CI ran it with
 #: What a runner has besides uv: the system's tools only.
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -80,15 +80,15 @@ class Variants:
         build = self._default if name == "default" else self._added
         return shared_build(self.factory, f"first-push-{name}", build) / "demo-task"
 
+    def _render(self, root: Path, answers: dict[str, object]) -> Path:
+        rendered = render(root / "demo-task", answers, src=self.published.path, vcs_ref=V2)
+        return git_init_commit(rendered, origin=None)
+
     def _default(self, root: Path) -> None:
-        answers = ANSWER_SETS["defaults"]
-        src = self.published.path
-        git_init_commit(render(root / "demo-task", answers, src=src, vcs_ref=V2), origin=None)
+        self._render(root, ANSWER_SETS["defaults"])
 
     def _added(self, root: Path) -> None:
-        lean = {**ANSWER_SETS["defaults"], "include_examples": False}
-        src = self.published.path
-        added = git_init_commit(render(root / "demo-task", lean, src=src, vcs_ref=V2), origin=None)
+        added = self._render(root, {**ANSWER_SETS["defaults"], "include_examples": False})
         result = run_entry_point(
             "add-rollout", ADDED, "--commit", cwd=added, env={"OSMOSIS_WORKSPACE_PERF": "1"}
         )
@@ -173,12 +173,10 @@ def run_ci(workspace: Path, clone: Path, env: dict[str, str]) -> list[str]:
 def ci_clone(
     name: str, variants: Variants, osmosis: Osmosis, factory: pytest.TempPathFactory
 ) -> tuple[Path, list[str]]:
-    """The variant's workspace cloned and taken through CI (once per session)."""
-    if name not in _CLONES:
-        work = factory.mktemp(f"runner-{name}")
-        clone = work / "demo-task"
-        _CLONES[name] = (clone, run_ci(variants[name], clone, runner_env(osmosis, work)))
-    return _CLONES[name]
+    """The variant's workspace cloned and taken through CI: the clone and the steps that ran."""
+    work = factory.mktemp(f"runner-{name}")
+    clone = work / "demo-task"
+    return clone, run_ci(variants[name], clone, runner_env(osmosis, work))
 
 
 @pytest.fixture(scope="module")
@@ -416,7 +414,7 @@ def assert_a_newer_index_installs_the_same_versions(
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NewerIndex)
     server.timeout = 5
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True
     )
     thread.start()
     try:

@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+#: How often a test server's loop checks whether it was stopped. ``stop()`` waits for it, and
+#: ``serve_forever``'s default (half a second) would be added to every test that stops one.
+POLL_SECONDS = 0.01
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -54,9 +58,8 @@ class FakeLLM:
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self._base_url = f"http://{host}:{port}/v1"
-        # stop() waits for the loop to notice: poll often (the default is half a second).
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True
         )
         self._thread.start()
         self._timer = threading.Timer(self.max_seconds, self.stop)

@@ -34,8 +34,9 @@ def test_api_errors_are_redacted_at_the_source() -> None:
 
 
 def test_a_url_with_credentials_is_found_after_any_run_of_letters() -> None:
-    """The scheme is matched over at most 32 characters (a long word is scanned once, not
-    from each of its letters), and a credential URL glued to a long word is still found."""
+    """The scheme is matched over at most 32 characters (each letter of a long word starts a
+    scan of at most 32 characters, not one to the word's end), and a credential URL glued to a
+    long word is still found."""
     url = "https://deploy:hunter2hunter2@git.example.com/repo"
     for prefix in ("", "x", "a" * 40, "word" * 10_000):
         assert SECRETS.find_secret(prefix + url) == "a URL with a password or token", prefix[:8]

@@ -26,7 +26,7 @@ def ws(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, repo: TemplateR
 
 @pytest.mark.osmosis
 def test_both_rollouts_pass_the_submit_preflight_and_the_dataset_validates(
-    ws: Path, osmosis: Osmosis, tmp_path: Path
+    ws: Path, osmosis: Osmosis
 ) -> None:
     # The submit preflight wants the repository connected to the platform (an origin remote).
     git("remote", "add", "origin", "https://github.com/acme/demo-task.git", cwd=ws)
@@ -37,7 +37,7 @@ def test_both_rollouts_pass_the_submit_preflight_and_the_dataset_validates(
     ]
     jobs = [osmosis_job(ws, kind, "submit", config, submit=True) for _, kind, config in submits]
     jobs.append(osmosis_job(ws, "dataset", "validate", f"data/{SECOND}.jsonl"))
-    *submitted, validated = osmosis_batch(osmosis, jobs, tmp_path)
+    *submitted, validated = osmosis_batch(osmosis, jobs)
     for (rollout, kind, _), result in zip(submits, submitted, strict=True):
         assert result.error_code == "INTERACTIVE_REQUIRED", (
             rollout,

@@ -3,10 +3,10 @@ case that names a ``judge``, the same words where we port osmosis' messages, and
 the same place (line or row): our dataset words are the contract's, one wording for ``check``
 and the import (docs/decisions/0008-one-dataset-contract.md).
 
-Split from tests/integration/test_check.py (which checks our verdicts alone). One osmosis
-process runs every job (``osmosis_batch``): the good renders (doctor, every submit dry-run,
-dataset validate) and the judged broken cases, whose ``dataset validate`` answers also serve
-the line-for-line comparison (once two tests, each paying for its own batch).
+Split from tests/integration/test_check.py (which checks our verdicts alone). One batch
+(``osmosis_batch``) runs every job: the good renders (doctor, every submit dry-run, dataset
+validate) and the judged broken cases, whose ``dataset validate`` answers also serve the
+line-for-line comparison (once two tests, each paying for its own batch).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from support.check_cases import BENCH, CASES, broken_copy, found
-from support.helpers import Osmosis, OsmosisResult, committed_copy
+from support.helpers import Osmosis, OsmosisJob, OsmosisResult, committed_copy
 from support.workspace_api_helpers import error_text, osmosis_batch, osmosis_job, submit_passed
 
 from osmosis_workspace.checks import check_workspace, datasets
@@ -25,7 +25,9 @@ from osmosis_workspace.checks.model import CheckContext
 JUDGED = [c for c in CASES if c.judge]
 
 
-def _good_jobs(renders: dict[str, Path], work: Path) -> tuple[list[dict], list[tuple[str, str]]]:
+def _good_jobs(
+    renders: dict[str, Path], work: Path
+) -> tuple[list[OsmosisJob], list[tuple[str, str]]]:
     """Every osmosis command a good render must pass, with (render, judge) labels."""
     jobs, labels = [], []
     for name, render in renders.items():
@@ -70,7 +72,7 @@ def test_osmosis_agrees_on_good_and_broken_workspaces(
         osmosis_job(path, *case.judge, submit=case.submit)
         for path, case in zip(broken, JUDGED, strict=True)
     ]
-    results = osmosis_batch(osmosis, jobs, work)
+    results = osmosis_batch(osmosis, jobs)
     good, judged = results[: len(labels)], results[len(labels) :]
 
     for (name, judge), result in zip(labels, good, strict=True):

@@ -1,7 +1,7 @@
 """The pinned `osmosis dataset validate` accepts what the workspace's split helper writes.
 
 Split from tests/integration/test_split.py (the helper's own behaviour); the four validations
-run in one osmosis process (``osmosis_batch``).
+run as one batch (``osmosis_batch``).
 """
 
 from __future__ import annotations
@@ -28,5 +28,5 @@ def test_outputs_pass_osmosis_dataset_validate(
     assert stratified.returncode == 0
     paths = [*outputs(data / "multiply.jsonl"), *outputs(data / "tickets.jsonl")]
     jobs = [osmosis_job(tmp_path, "dataset", "validate", f"data/{path.name}") for path in paths]
-    for path, result in zip(paths, osmosis_batch(osmosis, jobs, tmp_path), strict=True):
+    for path, result in zip(paths, osmosis_batch(osmosis, jobs), strict=True):
         assert result.code == 0, (path.name, result.stdout[-2000:], result.stderr[-2000:])

@@ -6,12 +6,17 @@ something fixture scopes cannot give (for example a render inside a loop).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,11 +233,11 @@ def _json_objects(text: str) -> Iterator[dict[str, Any]]:
         index = end
 
 
-#: Runs many osmosis commands in one interpreter (``Osmosis.run_many``).
+#: Forks every ``osmosis`` command of a worker from one warm interpreter (``Osmosis.run``).
 BATCH_DRIVER = Path(__file__).resolve().with_name("osmosis_batch.py")
 
 #: Modules the generated rollouts import that cost seconds each (LiteLLM, Strands, OpenAI Agents,
-#: Harbor): a batch imports them once, before it forks one child per command.
+#: Harbor): the driver imports them once, before it forks one child per command.
 ROLLOUT_IMPORTS = (
     "uvicorn",
     "osmosis_ai.rollout.server",
@@ -303,16 +308,9 @@ class Osmosis:
         return env
 
     def run(self, *args: str, cwd: Path, timeout: float = 300, **extra_env: str) -> OsmosisResult:
-        result = subprocess.run(
-            [str(self.bin_dir / "osmosis"), *args],
-            cwd=cwd,
-            env=self.env(**extra_env),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-        return OsmosisResult(result.returncode, result.stdout, result.stderr)
+        """``osmosis ARGS`` in ``cwd``: a process forked from this worker's warm driver."""
+        env = self.env(**extra_env)
+        return _driver(self).run(OsmosisJob(args, cwd), env, timeout)
 
     def submit_dry_run(self, kind: str, config: str, *, cwd: Path) -> OsmosisResult:
         """`osmosis --json <kind> submit CONFIG` against an unreachable platform, without --yes.
@@ -323,47 +321,18 @@ class Osmosis:
         return self.run("--json", kind, "submit", config, cwd=cwd, timeout=120, **FAKE_PLATFORM)
 
     def run_many(
-        self,
-        jobs: list[OsmosisJob],
-        *,
-        preload: tuple[str, ...] = (),
-        timeout: float = 900,
-        **extra_env: str,
+        self, jobs: list[OsmosisJob], *, timeout: float = 300, **extra_env: str
     ) -> list[OsmosisResult]:
-        """Each job as its own ``osmosis`` process, forked from one interpreter that imported
-        ``preload`` first (``support/osmosis_batch.py`` says why that changes no result)."""
-        with tempfile.TemporaryDirectory(prefix="osmosis-jobs-") as scratch:
-            spec = Path(scratch) / "jobs.json"
-            results = Path(scratch) / "results.json"
-            spec.write_text(
-                json.dumps(
-                    {
-                        "preload": list(preload),
-                        "jobs": [
-                            {"args": list(j.args), "cwd": str(j.cwd), "env": dict(j.env)}
-                            for j in jobs
-                        ],
-                    }
-                ),
-                encoding="utf-8",
-            )
-            driver = subprocess.run(
-                [str(self.bin_dir / "python"), str(BATCH_DRIVER), str(spec), str(results)],
-                env=self.env(**extra_env),
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-                cwd=scratch,
-            )
-            assert driver.returncode == 0, driver.stdout[-3000:] + driver.stderr[-5000:]
-            found = json.loads(results.read_text(encoding="utf-8"))
-        return [OsmosisResult(r["code"], r["stdout"], r["stderr"]) for r in found]
+        """Each job as its own ``osmosis`` process, in order (``run``, with the job's variables
+        on top of ``extra_env``)."""
+        return [
+            _driver(self).run(job, self.env(**{**extra_env, **job.env}), timeout) for job in jobs
+        ]
 
     def submit_dry_runs(self, jobs: list[tuple[str, str, Path]]) -> list[OsmosisResult]:
         """``submit_dry_run(kind, config, cwd=...)`` for each ``(kind, config, cwd)``, batched."""
         batch = [OsmosisJob(("--json", kind, "submit", config), cwd) for kind, config, cwd in jobs]
-        return self.run_many(batch, preload=ROLLOUT_IMPORTS, **FAKE_PLATFORM)
+        return self.run_many(batch, timeout=120, **FAKE_PLATFORM)
 
     def eval_run(
         self,
@@ -415,3 +384,85 @@ class Osmosis:
             text=True,
             timeout=timeout,
         )
+
+
+class _Driver:
+    """This worker's ``osmosis_batch.py`` process: one ``osmosis`` command at a time, each a
+    child forked from it (that module says why the result is the same as a fresh process)."""
+
+    def __init__(self, osmosis: Osmosis) -> None:
+        self.scratch = Path(tempfile.mkdtemp(prefix="osmosis-driver-"))
+        self.script = str(osmosis.bin_dir / "osmosis")
+        self.log = self.scratch / "driver.log"
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [str(osmosis.bin_dir / "python"), str(BATCH_DRIVER), self.script, *ROLLOUT_IMPORTS],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=osmosis.env(),
+                cwd=self.scratch,
+            )
+        self.pending = b""
+        self.lock = threading.Lock()
+        self.jobs = 0
+
+    def _answer(self, deadline: float | None) -> dict[str, Any] | None:
+        """The driver's next answer line, or None when ``deadline`` passed first."""
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.pending:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([fd], [], [], wait)[0]:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                log = self.log.read_text(encoding="utf-8", errors="replace")
+                raise AssertionError(f"the osmosis driver exited:\n{log[-5000:]}")
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def run(self, job: OsmosisJob, env: dict[str, str], timeout: float) -> OsmosisResult:
+        with self.lock:
+            self.jobs += 1
+            out, err = self.scratch / f"{self.jobs}.out", self.scratch / f"{self.jobs}.err"
+            line = {"args": list(job.args), "cwd": str(job.cwd), "env": env}
+            line |= {"out": str(out), "err": str(err)}
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(line).encode() + b"\n")
+            self.proc.stdin.flush()
+            started = self._answer(None)
+            assert started is not None
+            done = self._answer(time.monotonic() + timeout)
+            if done is None:  # as subprocess.run does: kill, reap, raise
+                os.kill(started["pid"], signal.SIGKILL)
+                self._answer(None)
+                raise subprocess.TimeoutExpired([self.script, *job.args], timeout)
+            result = OsmosisResult(
+                done["code"],
+                out.read_text(encoding="utf-8", errors="replace"),
+                err.read_text(encoding="utf-8", errors="replace"),
+            )
+            out.unlink()
+            err.unlink()
+            return result
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+_DRIVERS: dict[Path, _Driver] = {}
+
+
+def _driver(osmosis: Osmosis) -> _Driver:
+    """The warm driver of ``osmosis``'s venv in this process, started on first use."""
+    driver = _DRIVERS.get(osmosis.venv)
+    if driver is None or driver.proc.poll() is not None:
+        driver = _DRIVERS[osmosis.venv] = _Driver(osmosis)
+        atexit.register(driver.stop)
+    return driver

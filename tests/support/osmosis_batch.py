@@ -1,45 +1,54 @@
-"""Run many real ``osmosis`` commands from one interpreter: heavy imports once, a fork per command.
+"""Run real ``osmosis`` commands from one warm interpreter: heavy imports once, a fork per command.
 
-Run by the osmosis venv's Python (not imported by the tests)::
+Run by the osmosis venv's Python, one per pytest worker (``support.helpers.Osmosis`` starts it
+on first use; it exits when its standard input closes, so a worker that dies takes it along)::
 
-    python osmosis_batch.py JOBS.json RESULTS.json
+    python osmosis_batch.py OSMOSIS_SCRIPT [MODULE ...]
 
-``JOBS.json`` holds ``{"preload": [module, ...], "jobs": [{"args", "cwd", "env"}, ...]}``.
-The driver imports the ``preload`` modules once (LiteLLM, Strands and the OpenAI Agents SDK cost
-about ten CPU seconds per interpreter, which is most of one ``osmosis eval submit``), then forks
-one child per job. The child is a fresh process in every way the CLI can see (its own working
-folder, environment, exit code, stdin on /dev/null, stdout and stderr captured at the file
-descriptor level) and calls the real ``osmosis_ai.cli.main.main`` with the job's arguments,
-exactly what the ``osmosis`` console script does. Modules the job imports beyond ``preload``
-(a rollout's own package, for example) are imported fresh in the child and die with it, so no
-job sees another job's state. Preloading only moves imports earlier; it never changes a result.
+The driver imports ``osmosis_ai.cli.main`` and the MODULEs once (LiteLLM, Strands and the
+OpenAI Agents SDK cost about ten CPU seconds per interpreter, most of one ``osmosis eval
+submit``), then reads one job per line on standard input::
 
-``RESULTS.json`` receives one ``{"code", "stdout", "stderr"}`` per job, in order.
+    {"args": [...], "cwd": "...", "env": {...}, "out": "FILE", "err": "FILE"}
+
+and forks one child per job. The child is a fresh process in every way the CLI can see: its
+own working folder, exactly the job's environment (``env`` is the whole environment, not
+additions), stdin on /dev/null, stdout and stderr written to the job's files at the file
+descriptor level, ``sys.argv[0]`` the ``osmosis`` script's path. It calls the real
+``osmosis_ai.cli.main.main``, exactly what the ``osmosis`` console script does, and exits with
+its code. Modules the job imports beyond the preload (a rollout's own package, for example) are
+imported fresh in the child and die with it, so no job sees another job's state. Preloading only
+moves imports earlier; it never changes a result. (The preload reads its environment at import:
+the caller starts the driver with the environment its jobs run with, HOME included.)
+
+The driver answers each job with two lines on standard output: ``{"pid": N}`` as soon as the
+child exists (so the caller can kill it at its time limit), then ``{"code": C}`` when it exited.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 
-def run_child(job: dict, out: Path, err: Path) -> None:
+def run_child(job: dict, script: str) -> None:
     """In the forked child: become the job's ``osmosis`` process, then exit with its code."""
     code = 1
     try:
         os.chdir(job["cwd"])
-        os.environ.update(job.get("env", {}))
+        os.environ.clear()
+        os.environ.update(job["env"])
         with open(os.devnull, "rb") as devnull:
             os.dup2(devnull.fileno(), 0)
-        for fd, path in ((1, out), (2, err)):
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 (the child's for life)
+        for fd, path in ((1, job["out"]), (2, job["err"])):
             with open(path, "wb") as stream:
                 os.dup2(stream.fileno(), fd)
-        sys.argv = ["osmosis", *job["args"]]
+        sys.argv = [script, *job["args"]]
         from osmosis_ai.cli.main import main
 
         try:
@@ -58,28 +67,28 @@ def run_child(job: dict, out: Path, err: Path) -> None:
         os._exit(code)
 
 
-def run_job(job: dict, scratch: Path, index: int) -> dict:
-    out, err = scratch / f"{index}.out", scratch / f"{index}.err"
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        run_child(job, out, err)
-    _, status = os.waitpid(pid, 0)
-    return {
-        "code": os.waitstatus_to_exitcode(status),
-        "stdout": out.read_text(encoding="utf-8", errors="replace"),
-        "stderr": err.read_text(encoding="utf-8", errors="replace"),
-    }
+def answer(protocol: int, message: dict) -> None:
+    os.write(protocol, (json.dumps(message) + "\n").encode())
 
 
-def main(jobs_file: str, results_file: str) -> int:
-    spec = json.loads(Path(jobs_file).read_text(encoding="utf-8"))
-    for module in ["osmosis_ai.cli.main", *spec.get("preload", [])]:
+def main(script: str, *preload: str) -> int:
+    for module in ["osmosis_ai.cli.main", *preload]:
         importlib.import_module(module)
-    with tempfile.TemporaryDirectory(prefix="osmosis-batch-") as scratch:
-        results = [run_job(job, Path(scratch), i) for i, job in enumerate(spec["jobs"])]
-    Path(results_file).write_text(json.dumps(results), encoding="utf-8")
+    # What was preloaded lives as long as the driver: out of the collector's reach, no child's
+    # garbage collection walks (and so copies) the frameworks' millions of shared objects.
+    gc.freeze()
+    protocol = os.dup(1)  # the children get fd 1 pointed at their own output file
+    for line in sys.stdin.buffer:
+        job = json.loads(line)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(protocol)
+            run_child(job, script)
+        answer(protocol, {"pid": pid})
+        _, status = os.waitpid(pid, 0)
+        answer(protocol, {"code": os.waitstatus_to_exitcode(status)})
     return 0
 
 

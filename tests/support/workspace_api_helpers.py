@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from support.helpers import Osmosis, OsmosisResult, git
+from support.helpers import FAKE_PLATFORM, Osmosis, OsmosisJob, OsmosisResult, git
 from support.shared import shared_build
 from support.template_repo import (
     AGENTS_V2_SECTION,
@@ -76,73 +76,17 @@ def copy_workspace(src: Path, dest: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
-# The real osmosis CLI, many invocations in one process
+# The real osmosis CLI, many invocations
 # ---------------------------------------------------------------------------------------------
 
-#: Runs ``osmosis_ai.cli.main.main(argv)`` for each job (cwd, argv, env) in one interpreter:
-#: the same code paths as the ``osmosis`` executable, without paying its start-up per call.
-#: Modules imported from a job's workspace (rollout code) are dropped between jobs.
-OSMOSIS_BATCH_DRIVER = r"""
-import contextlib, io, json, os, sys
-from osmosis_ai.cli.main import main
-jobs = json.load(open(sys.argv[1]))
-base_modules, base_path, base_env = set(sys.modules), list(sys.path), dict(os.environ)
-results = []
-for job in jobs:
-    os.chdir(job["cwd"])
-    os.environ.clear(); os.environ.update(base_env); os.environ.update(job.get("env", {}))
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(job["argv"])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        except Exception as exc:
-            code, _ = 99, err.write(f"driver: {exc!r}")
-    results.append({"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()})
-    for name in set(sys.modules) - base_modules:
-        path = getattr(sys.modules.get(name), "__file__", None) or ""
-        if name.startswith("_osmosis_rollout_") or path.startswith(job["cwd"]):
-            sys.modules.pop(name, None)
-    sys.path[:] = base_path
-json.dump(results, open(sys.argv[2], "w"))
-"""
 
-FAKE_PLATFORM = {
-    "OSMOSIS_TOKEN": "dummy-token-for-tests",
-    "OSMOSIS_PLATFORM_URL": "http://127.0.0.1:9",
-    "OSMOSIS_TOKEN_PLATFORM_URL": "http://127.0.0.1:9",
-}
+def osmosis_job(cwd: Path, *argv: str, submit: bool = False) -> OsmosisJob:
+    return OsmosisJob(("--json", *argv), cwd, FAKE_PLATFORM if submit else {})
 
 
-def osmosis_job(cwd: Path, *argv: str, submit: bool = False) -> dict[str, Any]:
-    return {"cwd": str(cwd), "argv": ["--json", *argv], "env": FAKE_PLATFORM if submit else {}}
-
-
-def osmosis_batch(osmosis: Osmosis, jobs: list[dict[str, Any]], work: Path) -> list[OsmosisResult]:
-    """Run the jobs through the real osmosis CLI code; one result per job, in order."""
-    jobs_file, results_file = work / "osmosis-jobs.json", work / "osmosis-results.json"
-    jobs_file.write_text(json.dumps(jobs))
-    proc = subprocess.run(
-        [
-            str(osmosis.bin_dir / "python"),
-            "-c",
-            OSMOSIS_BATCH_DRIVER,
-            str(jobs_file),
-            str(results_file),
-        ],
-        env=osmosis.env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=work,
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode == 0, f"osmosis batch driver failed:\n{proc.stderr[-3000:]}"
-    return [
-        OsmosisResult(r["code"], r["stdout"], r["stderr"])
-        for r in json.loads(results_file.read_text())
-    ]
+def osmosis_batch(osmosis: Osmosis, jobs: list[OsmosisJob]) -> list[OsmosisResult]:
+    """Run the jobs through the real osmosis CLI, one process each; one result per job, in order."""
+    return osmosis.run_many(jobs)
 
 
 def submit_passed(result: OsmosisResult) -> bool:

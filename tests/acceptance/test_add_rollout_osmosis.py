@@ -2,8 +2,9 @@
 
 Split from tests/integration/test_add_rollout.py (which checks what add-rollout writes and how
 each rollout updates); the workspace is the same shared build (``support.rollout_workspace``).
-The four submit dry-runs and the dataset validation run in one osmosis process
-(``osmosis_batch``, the CLI's own code paths) instead of five.
+The four submit dry-runs and the dataset validation are forked from the worker's warm osmosis
+driver (``Osmosis.run_many``, the CLI's own code paths): the heavy imports are paid once, not
+five times.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from support.helpers import Osmosis, git
 from support.rollout_workspace import SECOND, STARTER, two_rollout_workspace
 from support.template_repo import TemplateRepo
-from support.workspace_api_helpers import copy_workspace, osmosis_batch, osmosis_job
+from support.workspace_api_helpers import copy_workspace, osmosis_job
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_both_rollouts_pass_the_submit_preflight_and_the_dataset_validates(
     ]
     jobs = [osmosis_job(ws, kind, "submit", config, submit=True) for _, kind, config in submits]
     jobs.append(osmosis_job(ws, "dataset", "validate", f"data/{SECOND}.jsonl"))
-    *submitted, validated = osmosis_batch(osmosis, jobs)
+    *submitted, validated = osmosis.run_many(jobs)
     for (rollout, kind, _), result in zip(submits, submitted, strict=True):
         assert result.error_code == "INTERACTIVE_REQUIRED", (
             rollout,

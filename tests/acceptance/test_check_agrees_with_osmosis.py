@@ -4,7 +4,7 @@ the same place (line or row): our dataset words are the contract's, one wording 
 and the import (docs/decisions/0008-one-dataset-contract.md).
 
 Split from tests/integration/test_check.py (which checks our verdicts alone). One batch
-(``osmosis_batch``) runs every job: the good renders (doctor, every submit dry-run, dataset
+(``Osmosis.run_many``) runs every job: the good renders (doctor, every submit dry-run, dataset
 validate) and the judged broken cases, whose ``dataset validate`` answers also serve the
 line-for-line comparison (once two tests, each paying for its own batch).
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from support.check_cases import BENCH, CASES, broken_copy, found
 from support.helpers import Osmosis, OsmosisJob, OsmosisResult, committed_copy
-from support.workspace_api_helpers import error_text, osmosis_batch, osmosis_job, submit_passed
+from support.workspace_api_helpers import error_text, osmosis_job, submit_passed
 
 from osmosis_workspace.checks import check_workspace, datasets
 from osmosis_workspace.checks.model import CheckContext
@@ -72,7 +72,7 @@ def test_osmosis_agrees_on_good_and_broken_workspaces(
         osmosis_job(path, *case.judge, submit=case.submit)
         for path, case in zip(broken, JUDGED, strict=True)
     ]
-    results = osmosis_batch(osmosis, jobs)
+    results = osmosis.run_many(jobs)
     good, judged = results[: len(labels)], results[len(labels) :]
 
     for (name, judge), result in zip(labels, good, strict=True):

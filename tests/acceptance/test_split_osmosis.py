@@ -1,7 +1,7 @@
 """The pinned `osmosis dataset validate` accepts what the workspace's split helper writes.
 
 Split from tests/integration/test_split.py (the helper's own behaviour); the four validations
-run as one batch (``osmosis_batch``).
+run as one batch (``Osmosis.run_many``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support.helpers import Osmosis
 from support.split_script import labelled_rows, outputs, split
-from support.workspace_api_helpers import osmosis_batch, osmosis_job
+from support.workspace_api_helpers import osmosis_job
 
 
 @pytest.mark.osmosis
@@ -28,5 +28,5 @@ def test_outputs_pass_osmosis_dataset_validate(
     assert stratified.returncode == 0
     paths = [*outputs(data / "multiply.jsonl"), *outputs(data / "tickets.jsonl")]
     jobs = [osmosis_job(tmp_path, "dataset", "validate", f"data/{path.name}") for path in paths]
-    for path, result in zip(paths, osmosis_batch(osmosis, jobs), strict=True):
+    for path, result in zip(paths, osmosis.run_many(jobs), strict=True):
         assert result.code == 0, (path.name, result.stdout[-2000:], result.stderr[-2000:])

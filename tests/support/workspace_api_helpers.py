@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from support.helpers import FAKE_PLATFORM, Osmosis, OsmosisJob, OsmosisResult, git
+from support.helpers import FAKE_PLATFORM, OsmosisJob, OsmosisResult, git
 from support.shared import shared_build
 from support.template_repo import (
     AGENTS_V2_SECTION,
@@ -82,11 +82,6 @@ def copy_workspace(src: Path, dest: Path) -> Path:
 
 def osmosis_job(cwd: Path, *argv: str, submit: bool = False) -> OsmosisJob:
     return OsmosisJob(("--json", *argv), cwd, FAKE_PLATFORM if submit else {})
-
-
-def osmosis_batch(osmosis: Osmosis, jobs: list[OsmosisJob]) -> list[OsmosisResult]:
-    """Run the jobs through the real osmosis CLI, one process each; one result per job, in order."""
-    return osmosis.run_many(jobs)
 
 
 def submit_passed(result: OsmosisResult) -> bool:

@@ -51,32 +51,62 @@ def run(*args: str | Path, **kwargs) -> None:  # type: ignore[no-untyped-def]
     subprocess.run([str(a) for a in args], check=True, **kwargs)
 
 
-def stamp_matches(env: Path, wanted: str) -> bool:
-    stamp = env / ".dev-stamp"
+#: The stamp files: what an environment was installed from, and what its bytecode was
+#: compiled for.
+STAMP, BYTECODE_STAMP = ".dev-stamp", ".dev-bytecode-stamp"
+
+
+def stamp_matches(env: Path, wanted: str, name: str = STAMP) -> bool:
+    stamp = env / name
     return stamp.exists() and stamp.read_text() == wanted
 
 
-def write_stamp(env: Path, wanted: str) -> None:
-    (env / ".dev-stamp").write_text(wanted)
+def write_stamp(env: Path, wanted: str, name: str = STAMP) -> None:
+    (env / name).write_text(wanted)
 
 
 def ensure_project_venv() -> Path:
-    """Create .venv with uv inside it, and install this project with its test extras."""
+    """Create .venv with uv inside it, and install this project with its test extras. Its
+    bytecode is compiled separately (``ensure_bytecode``), so the gates can run meanwhile."""
     python = PROJECT_VENV / BIN / "python"
-    init = (ROOT / "src" / "osmosis_workspace" / "__init__.py").read_text()
-    version = next((ln for ln in init.splitlines() if ln.startswith("__version__")), "")
-    wanted = (
-        (ROOT / "pyproject.toml").read_text() + version + sys.version + "bytecode"
-    )  # metadata has it
+    wanted = project_requirements()
     if python.exists() and stamp_matches(PROJECT_VENV, wanted):
         return PROJECT_VENV
     if not python.exists():
-        venv.EnvBuilder(with_pip=True).create(PROJECT_VENV)
-    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv")
+        venv.EnvBuilder(with_pip=False).create(PROJECT_VENV)
+    install_uv(python)
     run(uv(), "pip", "install", "--python", python, "--quiet", "-e", f"{ROOT}[test]")
-    compile_bytecode(python, PROJECT_VENV)
     write_stamp(PROJECT_VENV, wanted)
     return PROJECT_VENV
+
+
+def project_requirements() -> str:
+    """What the project venv is built from: a change to any of it rebuilds the venv."""
+    init = (ROOT / "src" / "osmosis_workspace" / "__init__.py").read_text()
+    version = next((ln for ln in init.splitlines() if ln.startswith("__version__")), "")
+    return (ROOT / "pyproject.toml").read_text() + version + sys.version  # metadata has it
+
+
+def install_uv(python: Path) -> None:
+    """Put uv into the project venv. The venv is created without pip: this machine's pip
+    (22.3 or later can install into another interpreter) installs uv into it, several seconds
+    sooner than seeding the venv with a pip of its own. Without a usable pip here, the venv
+    gets its own (``ensurepip``) and installs uv itself."""
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install"]
+    quiet = ["--quiet", "--disable-pip-version-check", "uv"]
+    print("+", " ".join([*pip, *quiet]), flush=True)
+    if subprocess.run([*pip, *quiet], stderr=subprocess.DEVNULL).returncode == 0:
+        return
+    run(python, "-m", "ensurepip", "--default-pip")
+    run(python, "-m", "pip", "install", *quiet)
+
+
+def ensure_bytecode() -> None:
+    """Compile every installed module of the project venv once (``compile_bytecode``)."""
+    wanted = project_requirements()
+    if not stamp_matches(PROJECT_VENV, wanted, BYTECODE_STAMP):
+        compile_bytecode(PROJECT_VENV / BIN / "python", PROJECT_VENV)
+        write_stamp(PROJECT_VENV, wanted, BYTECODE_STAMP)
 
 
 def compile_bytecode(python: Path, env: Path) -> None:
@@ -157,6 +187,7 @@ def ensure_osmosis_venv() -> tuple[Path, str]:
 
 def setup() -> dict[str, str]:
     ensure_project_venv()
+    ensure_bytecode()
     osmosis_venv, python312 = ensure_osmosis_venv()
     env = dict(os.environ)
     env.update(
@@ -214,15 +245,16 @@ def gates() -> bool:
 
 
 def gates_while_building() -> bool:
-    """The gates, while the osmosis venv is built beside them: the gates are one
-    single-threaded process at a time and the build mostly waits on the disk, so the two
-    together take about as long as the longer one. The build is finished either way (the
-    next run reuses it)."""
+    """The gates, while the project venv's bytecode is compiled and the osmosis venv is built
+    beside them: the gates are one single-threaded process at a time, and the build mostly
+    waits on the disk, so the three together take about as long as the longest. Both are
+    finished either way (the next run reuses them)."""
     ensure_project_venv()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        building = pool.submit(ensure_osmosis_venv)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        builds = [pool.submit(ensure_bytecode), pool.submit(ensure_osmosis_venv)]
         passed = gates()
-        building.result()
+        for build in builds:
+            build.result()
     return passed
 
 
@@ -259,6 +291,7 @@ def test(args: list[str]) -> int:
 def fast_env() -> dict[str, str]:
     """The project venv only: the fast loop never touches the osmosis CLI or its venv."""
     ensure_project_venv()
+    ensure_bytecode()
     env = dict(os.environ)
     env["PATH"] = f"{PROJECT_VENV / BIN}{os.pathsep}{env.get('PATH', '')}"
     env.pop("VIRTUAL_ENV", None)

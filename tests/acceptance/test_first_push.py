@@ -21,8 +21,11 @@ offline (``UV_OFFLINE=1``) in the environment CI installed, so it costs no secon
   tests still run, and the printed fix works;
 * added rollout: a rollout folder that pyproject.toml does not list is named with the lines to
   add; once listed, an offline `uv sync` installs it and `uv run pytest` runs every rollout's
-  tests; `uv sync --check` agrees with the environment; each rollout's own environment (CI's
-  "Each rollout on its own") lacks the workspace's dev tools.
+  tests; `uv sync --check` agrees with the environment.
+
+Both: CI's "Each rollout on its own" ran every rollout's tests, each in the one environment the
+rollouts take turns in (under ``RUNNER_TEMP``, as on GitHub), which lacks the workspace's dev
+tools and holds no rollout's packages but the last one's.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ from support.workspace_api_helpers import run_entry_point
 CI = ".github/workflows/ci.yml"
 ADDED = "support-desk"
 _ENVS: dict[Path, dict[str, str]] = {}  # clone -> the job environment CI ran it with
+_LOGS: dict[Path, dict[str, str]] = {}  # clone -> {step name: its standard output}
+ALONE = "Each rollout on its own, as Osmosis installs it"
 #: What a runner has besides uv: the system's tools only.
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -114,9 +119,11 @@ def runner_env(osmosis: Osmosis, work: Path) -> dict[str, str]:
         if k.startswith(("UV_", "GIT_", "LANG", "SSL_")) or _machine_trust(k)
     }
     env.pop("UV_PROJECT_ENVIRONMENT", None)
+    (work / "runner-temp").mkdir()
     env.update(
         PATH=f"{tools}{os.pathsep}{SYSTEM_PATH}",
         HOME=str(home),
+        RUNNER_TEMP=str(work / "runner-temp"),
         UV_TOOL_DIR=str(work / "uv-tools"),
         UV_TOOL_BIN_DIR=str(work / "uv-tools-bin"),
     )
@@ -145,6 +152,7 @@ def run_ci(workspace: Path, clone: Path, env: dict[str, str]) -> list[str]:
         **{k: _plain(v) for k, v in {**workflow.get("env", {}), **job.get("env", {})}.items()},
     }
     _ENVS[clone] = base
+    logs = _LOGS[clone] = {}
     ran = []
     for step in job["steps"]:
         uses = step.get("uses", "")
@@ -166,6 +174,7 @@ def run_ci(workspace: Path, clone: Path, env: dict[str, str]) -> list[str]:
             )
             log = done.stdout[-5000:] + done.stderr[-5000:]
             assert done.returncode == 0, f"CI step {step.get('name')!r} failed:\n{log}"
+            logs[step.get("name") or uses] = done.stdout
         ran.append(step.get("name") or uses)
     return ran
 
@@ -203,10 +212,7 @@ def test_first_push_is_green(
     assert len(ran) == len(steps) and "osmosis-workspace check" in ran
     rollouts = sorted(p.parent.name for p in clone.glob("rollouts/*/pyproject.toml"))
     assert (ADDED in rollouts) == (variant == "added-rollout")
-    for rollout in rollouts:  # "Each rollout on its own" really installed each one, alone
-        venv = clone / "rollouts" / rollout / ".venv"
-        assert venv.is_dir(), rollout
-        assert not list(venv.glob("bin/ruff")), f"{rollout}: got the workspace's dev tools"
+    assert_each_rollout_ran_alone(clone, rollouts)
     assert_pre_commit_passes(clone, pre_commit_home, published)
 
     env = {**runner_env_of(clone), "UV_OFFLINE": "1"}
@@ -218,6 +224,24 @@ def test_first_push_is_green(
         assert_a_newer_index_installs_the_same_versions(clone, workspace, osmosis, tmp_path_factory)
     else:
         assert_unlisted_rollout_named_then_installed(clone, env, renders["support"])
+
+
+def assert_each_rollout_ran_alone(clone: Path, rollouts: list[str]) -> None:
+    """CI's "Each rollout on its own" ran every rollout's tests, in turn, in one environment
+    outside the clone that ends with the last rollout's packages alone (``--exact``)."""
+    log = _LOGS[clone][ALONE]
+    groups = log.split("::group::")[1:]
+    ran = [g.split("\n", 1)[0].removeprefix("rollouts/") for g in groups]
+    assert sorted(ran) == rollouts, log  # in the shell's order (its locale's collation)
+    for group in groups:
+        assert " passed" in group.split("::endgroup::")[0], group
+    assert not list(clone.glob("rollouts/*/.venv")), "a rollout got a .venv of its own"
+    env = Path(_ENVS[clone]["RUNNER_TEMP"]) / "rollout-alone"
+    assert not list(env.glob("bin/ruff")), "the rollouts' environment got the dev tools"
+    installed = {p.name.split("-")[0].lower() for p in env.glob("lib/*/site-packages/*.dist-info")}
+    last, others = ran[-1], ran[:-1]
+    assert last.replace("-", "_") in installed, sorted(installed)
+    assert not {r.replace("-", "_") for r in others} & installed, "--exact left another rollout"
 
 
 def assert_pre_commit_passes(clone: Path, pre_commit_home: Path, published: TemplateRepo) -> None:

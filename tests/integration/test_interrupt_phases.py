@@ -1,8 +1,8 @@
 """SIGKILL at every phase boundary of `update` and `add-rollout`, then recover.
 
-The real CLI process kills itself at a named stop point
-(``osmosis_workspace.engine.stops``, armed by
-two environment variables only tests set). Then, as a user would: ``check`` and a new
+The real CLI process (forked from the worker's warm driver, ``helpers.run_cli``) kills itself
+at a named stop point (``osmosis_workspace.engine.stops``, armed by two environment variables
+only tests set). Then, as a user would: ``check`` and a new
 ``update`` report the interruption (never advising a commit), ``update --abort`` puts the tree
 and the index back byte for byte (an ignored ``.env`` and a hidden skip-worktree edit included),
 and a plain run completes with the same result as an uninterrupted one.
@@ -20,20 +20,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.helpers import git
+from support.helpers import git, run_cli
 from support.safety_helpers import V1, V2, full_state, small_workspace, stop_env, tiny_template
 from support.workspace_api_helpers import TemplateRepo, copy_workspace
 
 from osmosis_workspace.exit_codes import ExitCode
 
-CLI = str(Path(sys.executable).with_name("osmosis-workspace"))
 SECRET = b"OPENAI_API_KEY=sk-local-only\n"
 HIDDEN_EDIT = b"an edit git status does not show\n"
 #: Phases after which a journal exists (the tree may be half-written).
@@ -58,15 +56,7 @@ def cli(
     *args: str, cwd: Path, env: dict[str, str] | None = None, tmp: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     extra = {**(env or {}), **({"TMPDIR": str(tmp)} if tmp else {})}
-    return subprocess.run(
-        [CLI, *args],
-        cwd=cwd,
-        env={**os.environ, **extra},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_cli(*args, cwd=cwd, env={**os.environ, **extra}, timeout=600)
 
 
 def prepared(src: Path, dest: Path) -> Path:

@@ -14,10 +14,11 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,8 +234,9 @@ def _json_objects(text: str) -> Iterator[dict[str, Any]]:
         index = end
 
 
-#: Forks every ``osmosis`` command of a worker from one warm interpreter (``Osmosis.run``).
-BATCH_DRIVER = Path(__file__).resolve().with_name("osmosis_batch.py")
+#: Forks the ``osmosis`` and ``osmosis-workspace`` commands of a worker from one warm
+#: interpreter per script (``Osmosis.run``, ``run_cli``).
+FORK_DRIVER = Path(__file__).resolve().with_name("fork_driver.py")
 
 #: Modules the generated rollouts import that cost seconds each (LiteLLM, Strands, OpenAI Agents,
 #: Harbor): the driver imports them once, before it forks one child per command.
@@ -310,7 +312,7 @@ class Osmosis:
     def run(self, *args: str, cwd: Path, timeout: float = 300, **extra_env: str) -> OsmosisResult:
         """``osmosis ARGS`` in ``cwd``: a process forked from this worker's warm driver."""
         env = self.env(**extra_env)
-        return _driver(self).run(OsmosisJob(args, cwd), env, timeout)
+        return _osmosis_driver(self).run(OsmosisJob(args, cwd), env, timeout)
 
     def submit_dry_run(self, kind: str, config: str, *, cwd: Path) -> OsmosisResult:
         """`osmosis --json <kind> submit CONFIG` against an unreachable platform, without --yes.
@@ -326,7 +328,8 @@ class Osmosis:
         """Each job as its own ``osmosis`` process, in order (``run``, with the job's variables
         on top of ``extra_env``)."""
         return [
-            _driver(self).run(job, self.env(**{**extra_env, **job.env}), timeout) for job in jobs
+            _osmosis_driver(self).run(job, self.env(**{**extra_env, **job.env}), timeout)
+            for job in jobs
         ]
 
     def submit_dry_runs(self, jobs: list[tuple[str, str, Path]]) -> list[OsmosisResult]:
@@ -387,20 +390,22 @@ class Osmosis:
 
 
 class _Driver:
-    """This worker's ``osmosis_batch.py`` process: one ``osmosis`` command at a time, each a
-    child forked from it (that module says why the result is the same as a fresh process)."""
+    """This worker's ``fork_driver.py`` process for one console script: one command at a time,
+    each a child forked from it (that module says why the result is the same as a fresh
+    process)."""
 
-    def __init__(self, osmosis: Osmosis) -> None:
-        self.scratch = Path(tempfile.mkdtemp(prefix="osmosis-driver-"))
-        self.script = str(osmosis.bin_dir / "osmosis")
+    def __init__(self, script: Path, entry: str, preload: tuple[str, ...], env: dict[str, str]):
+        self.scratch = Path(tempfile.mkdtemp(prefix="fork-driver-"))
+        self.script = str(script)
         self.log = self.scratch / "driver.log"
+        python = script.with_name("python")
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [str(osmosis.bin_dir / "python"), str(BATCH_DRIVER), self.script, *ROLLOUT_IMPORTS],
+                [str(python), str(FORK_DRIVER), self.script, entry, *preload],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
-                env=osmosis.env(),
+                env=env,
                 cwd=self.scratch,
             )
         self.pending = b""
@@ -418,17 +423,17 @@ class _Driver:
             chunk = os.read(fd, 4096)
             if not chunk:
                 log = self.log.read_text(encoding="utf-8", errors="replace")
-                raise AssertionError(f"the osmosis driver exited:\n{log[-5000:]}")
+                raise AssertionError(f"the fork driver of {self.script} exited:\n{log[-5000:]}")
             self.pending += chunk
         line, self.pending = self.pending.split(b"\n", 1)
         answer: dict[str, Any] = json.loads(line)
         return answer
 
-    def run(self, job: OsmosisJob, env: dict[str, str], timeout: float) -> OsmosisResult:
+    def run(self, job: OsmosisJob, env: Mapping[str, str], timeout: float) -> OsmosisResult:
         with self.lock:
             self.jobs += 1
             out, err = self.scratch / f"{self.jobs}.out", self.scratch / f"{self.jobs}.err"
-            line = {"args": list(job.args), "cwd": str(job.cwd), "env": env}
+            line = {"args": list(job.args), "cwd": str(job.cwd), "env": dict(env)}
             line |= {"out": str(out), "err": str(err)}
             assert self.proc.stdin is not None
             self.proc.stdin.write(json.dumps(line).encode() + b"\n")
@@ -459,10 +464,54 @@ class _Driver:
 _DRIVERS: dict[Path, _Driver] = {}
 
 
-def _driver(osmosis: Osmosis) -> _Driver:
-    """The warm driver of ``osmosis``'s venv in this process, started on first use."""
-    driver = _DRIVERS.get(osmosis.venv)
+def _driver(
+    script: Path, entry: str, preload: tuple[str, ...], env: Callable[[], dict[str, str]]
+) -> _Driver:
+    """The warm driver of ``script`` (run by the Python beside it) in this process, started on
+    first use with the environment ``env()``."""
+    driver = _DRIVERS.get(script)
     if driver is None or driver.proc.poll() is not None:
-        driver = _DRIVERS[osmosis.venv] = _Driver(osmosis)
+        driver = _DRIVERS[script] = _Driver(script, entry, preload, env())
         atexit.register(driver.stop)
     return driver
+
+
+def _osmosis_driver(osmosis: Osmosis) -> _Driver:
+    """The driver of ``osmosis``, started with the environment its jobs run with (the preload
+    reads it at import, HOME included)."""
+    preload = ("osmosis_ai.cli.main", *ROLLOUT_IMPORTS)
+    return _driver(osmosis.bin_dir / "osmosis", "osmosis_ai.cli.main:main", preload, osmosis.env)
+
+
+#: What every rendering ``osmosis-workspace`` command imports first (Copier, its prompt toolkit,
+#: Jinja, YAML): most of a second per process. Not the CLI itself: Typer reads the terminal's
+#: settings from the environment at import, so the child imports it with the job's.
+CLI_PRELOAD = (
+    "copier",
+    "copier._main",
+    "copier._template",
+    "copier._vcs",
+    "copier_template_extensions",
+    "jinja2.sandbox",
+    "jinja2_ansible_filters",
+    "packaging.version",
+    "yaml",
+)
+
+
+def run_cli(
+    *args: str, cwd: Path, env: Mapping[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``osmosis-workspace ARGS`` in ``cwd`` with exactly ``env``: a process forked from this
+    worker's warm driver of the installed console script (stdin on /dev/null)."""
+    script = Path(sys.executable).with_name("osmosis-workspace")
+    driver = _driver(script, "osmosis_workspace.cli:app", CLI_PRELOAD, _driver_environ)
+    result = driver.run(OsmosisJob(args, cwd), env, timeout)
+    return subprocess.CompletedProcess(
+        [str(script), *args], result.code, result.stdout, result.stderr
+    )
+
+
+def _driver_environ() -> dict[str, str]:
+    """This worker's environment without what names the test that happens to start it."""
+    return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}

@@ -10,13 +10,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support.helpers import FAKE_PLATFORM, OsmosisJob, OsmosisResult, git
+from support.helpers import FAKE_PLATFORM, OsmosisJob, OsmosisResult, git, run_cli
 from support.shared import shared_build
 from support.template_repo import (
     AGENTS_V2_SECTION,
@@ -97,17 +96,9 @@ def error_text(result: OsmosisResult) -> str:
 def run_entry_point(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    """The installed ``osmosis-workspace`` console script, as a user runs it."""
-    exe = Path(sys.executable).with_name("osmosis-workspace")
-    return subprocess.run(
-        [str(exe), *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    """The installed ``osmosis-workspace`` console script, as a user runs it (a process forked
+    from the worker's warm driver: ``helpers.run_cli``)."""
+    return run_cli(*args, cwd=cwd, env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 def release_changing_every_rollout(

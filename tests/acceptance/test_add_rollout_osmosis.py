@@ -54,5 +54,5 @@ def test_both_rollouts_pass_the_submit_preflight_and_the_dataset_validates(
 @pytest.mark.osmosis
 def test_second_rollout_tests_pass(ws: Path, osmosis: Osmosis) -> None:
     rollout = ws / "rollouts" / SECOND
-    tests = osmosis.python("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=rollout)
+    tests = osmosis.pytest("-q", "-p", "no:cacheprovider", "tests", cwd=rollout)
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]

@@ -130,24 +130,12 @@ def test_generated_unit_tests_pass_everywhere(matrix: dict[str, Path], osmosis: 
     covering = {c.name for c in COVERING}
     rollouts = {name: rollout_dir(w) for name, w in matrix.items()}
     paths = [p for n, r in rollouts.items() for p in unit_test_paths(r, workflow=n in covering)]
-    env = osmosis.env(PYTHONPATH=os.pathsep.join(map(str, rollouts.values())))
-    result = subprocess.run(
-        [
-            str(osmosis.bin_dir / "python"),
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--import-mode=importlib",
-            "--rootdir",
-            str(next(iter(matrix.values())).parent),
-            *paths,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    root = next(iter(matrix.values())).parent
+    result = osmosis.pytest(
+        *("-q", "-p", "no:cacheprovider", "--import-mode=importlib", "--rootdir", str(root)),
+        *paths,
+        cwd=root,
+        PYTHONPATH=os.pathsep.join(map(str, rollouts.values())),
     )
     assert result.returncode == 0, result.stdout[-6000:]
     summary = result.stdout.strip().splitlines()[-1]

@@ -13,11 +13,14 @@ standard input::
 
     {"args": [...], "cwd": "...", "env": {...}, "out": "FILE", "err": "FILE"}
 
+(optionally also ``"entry"`` and ``"argv0"``, another function and program name, such as
+``pytest:main`` for ``python -m pytest``, whose ``sys.path`` then starts at ``cwd``),
 and forks one child per job. The child is a fresh process in every way the command can see:
 
 * its own working folder and exactly the job's environment (``env`` is the whole environment,
   not additions). A preloaded module that copied the environment at import gets the job's
-  (``fresh_environment``), and ``tempfile`` asks ``TMPDIR`` again;
+  (``fresh_environment``), ``tempfile`` asks ``TMPDIR`` again, and ``PYTHONPATH`` goes on
+  ``sys.path`` where an interpreter puts it;
 * stdin on /dev/null, stdout and stderr written to the job's files at the descriptor level;
 * ``sys.argv[0]`` the script's path; it calls ``ENTRY`` exactly as the script does, and exits
   as an interpreter does: exit handlers run, streams are flushed, the exit code is the one the
@@ -49,6 +52,7 @@ def fresh_environment(env: dict[str, str]) -> None:
     """Make the forked child see ``env`` everywhere a fresh process would read it."""
     os.environ.clear()
     os.environ.update(env)
+    sys.path[1:1] = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     tempfile.tempdir = None  # gettempdir() caches TMPDIR's answer: ask again
     if "plumbum" in sys.modules:  # Copier runs git through plumbum, which copied os.environ
         from plumbum import local
@@ -62,6 +66,8 @@ def run_child(job: dict, script: str, entry: str) -> None:
     code = 1
     try:
         os.chdir(job["cwd"])
+        if "entry" in job:  # ``python -m``: the program is the module, sys.path starts at cwd
+            entry, script, sys.path[0] = job["entry"], job["argv0"], job["cwd"]
         fresh_environment(job["env"])
         with open(os.devnull, "rb") as devnull:
             os.dup2(devnull.fileno(), 0)

@@ -378,6 +378,23 @@ class Osmosis:
             **extra_env,
         )
 
+    def pytest(
+        self, *args: str, cwd: Path, timeout: float = 900, **extra_env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """``python -m pytest ARGS`` in this venv, forked from the worker's warm driver: the
+        rollouts' frameworks are imported already (``PYTHONPATH`` in ``extra_env`` is honoured
+        as an interpreter honours it)."""
+        (main,) = self.venv.glob("lib/python3*/site-packages/pytest/__main__.py")  # argv[0]
+        result = _osmosis_driver(self).run(
+            OsmosisJob(args, cwd),
+            self.env(**extra_env),
+            timeout,
+            entry="pytest:main",
+            argv0=str(main),
+        )
+        command = [str(self.bin_dir / "python"), "-m", "pytest", *args]
+        return subprocess.CompletedProcess(command, result.code, result.stdout, result.stderr)
+
     def python(self, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(self.bin_dir / "python"), *args],
@@ -429,11 +446,15 @@ class _Driver:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
-    def run(self, job: OsmosisJob, env: Mapping[str, str], timeout: float) -> OsmosisResult:
+    def run(
+        self, job: OsmosisJob, env: Mapping[str, str], timeout: float, **program: str
+    ) -> OsmosisResult:
+        """``job`` with exactly ``env``; ``program``: another ``entry`` and ``argv0`` (a
+        ``python -m`` module) instead of the driver's script."""
         with self.lock:
             self.jobs += 1
             out, err = self.scratch / f"{self.jobs}.out", self.scratch / f"{self.jobs}.err"
-            line = {"args": list(job.args), "cwd": str(job.cwd), "env": dict(env)}
+            line = {"args": list(job.args), "cwd": str(job.cwd), "env": dict(env), **program}
             line |= {"out": str(out), "err": str(err)}
             assert self.proc.stdin is not None
             self.proc.stdin.write(json.dumps(line).encode() + b"\n")
@@ -479,7 +500,7 @@ def _driver(
 def _osmosis_driver(osmosis: Osmosis) -> _Driver:
     """The driver of ``osmosis``, started with the environment its jobs run with (the preload
     reads it at import, HOME included)."""
-    preload = ("osmosis_ai.cli.main", *ROLLOUT_IMPORTS)
+    preload = ("osmosis_ai.cli.main", *ROLLOUT_IMPORTS, "pytest")
     return _driver(osmosis.bin_dir / "osmosis", "osmosis_ai.cli.main:main", preload, osmosis.env)
 
 

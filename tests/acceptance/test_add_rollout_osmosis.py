@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
-from support.helpers import Osmosis, git
+from support.helpers import Osmosis, git, osmosis_job
 from support.rollout_workspace import SECOND, STARTER, two_rollout_workspace
 from support.template_repo import TemplateRepo
-from support.workspace_api_helpers import copy_workspace, osmosis_job
+from support.workspace_api_helpers import copy_workspace
 
 
 @pytest.fixture

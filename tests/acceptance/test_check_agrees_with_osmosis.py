@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from support.check_cases import BENCH, CASES, broken_copy, found
-from support.helpers import Osmosis, OsmosisJob, OsmosisResult, committed_copy
-from support.workspace_api_helpers import error_text, osmosis_job, submit_passed
+from support.helpers import Osmosis, OsmosisJob, OsmosisResult, committed_copy, osmosis_job
+from support.workspace_api_helpers import error_text, submit_passed
 
 from osmosis_workspace.checks import check_workspace, datasets
 from osmosis_workspace.checks.model import CheckContext

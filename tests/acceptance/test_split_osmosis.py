@@ -10,9 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support.helpers import Osmosis
+from support.helpers import Osmosis, osmosis_job
 from support.split_script import labelled_rows, outputs, split
-from support.workspace_api_helpers import osmosis_job
 
 
 @pytest.mark.osmosis

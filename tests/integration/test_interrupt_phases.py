@@ -1,6 +1,6 @@
 """SIGKILL at every phase boundary of `update` and `add-rollout`, then recover.
 
-The real CLI process (forked from the worker's warm driver, ``helpers.run_cli``) kills itself
+The real CLI process (``run_entry_point``: forked from the worker's warm driver) kills itself
 at a named stop point (``osmosis_workspace.engine.stops``, armed by two environment variables
 only tests set). Then, as a user would: ``check`` and a new
 ``update`` report the interruption (never advising a commit), ``update --abort`` puts the tree
@@ -17,7 +17,6 @@ is the uninterrupted one every other run is compared with.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 from collections.abc import Callable
@@ -26,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.helpers import git, run_cli
+from support.helpers import git
 from support.safety_helpers import V1, V2, full_state, small_workspace, stop_env, tiny_template
-from support.workspace_api_helpers import TemplateRepo, copy_workspace
+from support.workspace_api_helpers import TemplateRepo, copy_workspace, run_entry_point
 
 from osmosis_workspace.exit_codes import ExitCode
 
@@ -56,7 +55,7 @@ def cli(
     *args: str, cwd: Path, env: dict[str, str] | None = None, tmp: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     extra = {**(env or {}), **({"TMPDIR": str(tmp)} if tmp else {})}
-    return run_cli(*args, cwd=cwd, env={**os.environ, **extra}, timeout=600)
+    return run_entry_point(*args, cwd=cwd, env=extra, timeout=600)
 
 
 def prepared(src: Path, dest: Path) -> Path:

@@ -266,6 +266,11 @@ class OsmosisJob:
     env: Mapping[str, str] = field(default_factory=dict)
 
 
+def osmosis_job(cwd: Path, *argv: str, submit: bool = False) -> OsmosisJob:
+    """``osmosis --json ARGV`` in ``cwd``; ``submit``: against the unreachable ``FAKE_PLATFORM``."""
+    return OsmosisJob(("--json", *argv), cwd, FAKE_PLATFORM if submit else {})
+
+
 @dataclass(frozen=True)
 class Osmosis:
     """The pinned osmosis-ai CLI in its own venv, run with an isolated HOME.
@@ -311,8 +316,7 @@ class Osmosis:
 
     def run(self, *args: str, cwd: Path, timeout: float = 300, **extra_env: str) -> OsmosisResult:
         """``osmosis ARGS`` in ``cwd``: a process forked from this worker's warm driver."""
-        env = self.env(**extra_env)
-        return _osmosis_driver(self).run(OsmosisJob(args, cwd), env, timeout)
+        return self.run_many([OsmosisJob(args, cwd)], timeout=timeout, **extra_env)[0]
 
     def submit_dry_run(self, kind: str, config: str, *, cwd: Path) -> OsmosisResult:
         """`osmosis --json <kind> submit CONFIG` against an unreachable platform, without --yes.
@@ -320,7 +324,7 @@ class Osmosis:
         Every local check runs before the confirmation step; ``INTERACTIVE_REQUIRED`` means they
         all passed and nothing was sent anywhere.
         """
-        return self.run("--json", kind, "submit", config, cwd=cwd, timeout=120, **FAKE_PLATFORM)
+        return self.submit_dry_runs([(kind, config, cwd)])[0]
 
     def run_many(
         self, jobs: list[OsmosisJob], *, timeout: float = 300, **extra_env: str
@@ -334,8 +338,10 @@ class Osmosis:
 
     def submit_dry_runs(self, jobs: list[tuple[str, str, Path]]) -> list[OsmosisResult]:
         """``submit_dry_run(kind, config, cwd=...)`` for each ``(kind, config, cwd)``, batched."""
-        batch = [OsmosisJob(("--json", kind, "submit", config), cwd) for kind, config, cwd in jobs]
-        return self.run_many(batch, timeout=120, **FAKE_PLATFORM)
+        batch = [
+            osmosis_job(cwd, kind, "submit", config, submit=True) for kind, config, cwd in jobs
+        ]
+        return self.run_many(batch, timeout=120)
 
     def eval_run(
         self,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from support.helpers import FAKE_PLATFORM, OsmosisJob, OsmosisResult, git, run_cli
+from support.helpers import OsmosisResult, git, run_cli
 from support.shared import shared_build
 from support.template_repo import (
     AGENTS_V2_SECTION,
@@ -77,10 +77,6 @@ def copy_workspace(src: Path, dest: Path) -> Path:
 # ---------------------------------------------------------------------------------------------
 # The real osmosis CLI, many invocations
 # ---------------------------------------------------------------------------------------------
-
-
-def osmosis_job(cwd: Path, *argv: str, submit: bool = False) -> OsmosisJob:
-    return OsmosisJob(("--json", *argv), cwd, FAKE_PLATFORM if submit else {})
 
 
 def submit_passed(result: OsmosisResult) -> bool:

@@ -9,6 +9,10 @@ workspace records, here a local git repository with release tags (as GitHub woul
 `pre-commit run --all-files` follows in the same clone, its hooks installed from PyPI (one hook
 cache for the whole run, shared with test_github_project.py).
 
+CI's install step is the workspace's root `uv sync`, so this is also where the root project is
+proven to install: its `uv run pytest` imports every rollout's package from that venv and
+`uv run osmosis doctor` runs the osmosis CLI installed there.
+
 Two variants: the default render, and a render with a rollout added by
 `osmosis-workspace add-rollout` (the worked examples left out there to keep it short: the
 default render runs them).

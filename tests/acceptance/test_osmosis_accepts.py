@@ -159,32 +159,6 @@ def test_workspace_own_tests_pass(osmosis: Osmosis, osm_workspace: Path) -> None
     assert " passed" in result.stdout
 
 
-def test_root_project_syncs_with_uv(
-    osmosis: Osmosis, osmosis_copies: dict[str, Path], tmp_path: Path
-) -> None:
-    """`uv sync` at the root installs the osmosis CLI and the rollout, importable."""
-    workspace = committed_copy(osmosis_copies["defaults"], tmp_path / "ws")
-    env = osmosis.env(UV_PROJECT_ENVIRONMENT=str(workspace / ".venv"))
-    synced = subprocess.run(
-        [str(osmosis.bin_dir / "uv"), "sync", "--quiet"],
-        cwd=workspace,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert synced.returncode == 0, synced.stderr
-    package = answers(workspace)["rollout_name"].replace("-", "_") + "_rollout"
-    probe = subprocess.run(
-        [str(workspace / ".venv/bin/python"), "-c", f"import {package}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert probe.returncode == 0, probe.stderr
-    assert (workspace / ".venv/bin/osmosis").exists()
-
-
 def markdown_files(workspace: Path) -> list[Path]:
     return sorted(
         p for p in workspace.rglob("*.md") if ".git" not in p.parts and ".claude" not in p.parts

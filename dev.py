@@ -280,12 +280,95 @@ def test(args: list[str]) -> int:
     # The whole suite also lists its slowest tests: where to look when it gets slower.
     selection = FAST_SELECTION if fast else [] if args else ["--durations=40"]
     cmd = [str(PROJECT_VENV / BIN / "python"), "-m", "pytest", *parallel, *selection, *args]
-    print("+", " ".join(cmd), flush=True)
-    code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    code = run_pytest(cmd, env)
     if code == 5:
         print("pytest collected no tests: that is a failure here", file=sys.stderr)
         return 1
     return code
+
+
+def run_pytest(cmd: list[str], env: dict[str, str]) -> int:
+    """``cmd`` with its temporary files in memory when there is room (``memory_scratch``)."""
+    scratch = memory_scratch(env)
+    print("+", " ".join(cmd), flush=True)
+    try:
+        code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    except BaseException:  # interrupted: nothing to inspect, give the memory back
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    if scratch is not None:
+        release_scratch(scratch, kept=code != 0)
+    return code
+
+
+#: Where the test run's temporary files go when the machine has room in memory for them.
+MEMORY_DIR = Path("/dev/shm")
+#: A full run holds about 3.5 GB of temporary files at its peak (venvs copied rather than
+#: hard-linked from uv's cache, which is on another file system); ask for twice that.
+SCRATCH_NEEDS = 8 * 2**30
+SCRATCH_PREFIX = "osmosis-workspace-tests-"
+
+
+def memory_scratch(env: dict[str, str]) -> Path | None:
+    """Point the test run's ``TMPDIR`` at a fresh folder in memory, when there is room.
+
+    The suite creates and deletes a great many files (renders, clones, venvs). On a disk, the
+    file system's journal makes that kernel work on the same two cores the tests need: measured
+    on a 2-core machine, the full run took 324 s with its temporary files on disk and 294 s with
+    them in memory, with 46 CPU s less system time. Nothing is moved when ``TMPDIR`` is set
+    already, when ``/dev/shm`` is not a memory file system, or when it or the machine's free
+    memory is short of ``SCRATCH_NEEDS``: then the run uses the disk, as before.
+    """
+    if env.get("TMPDIR") or not _memory_has_room():
+        return None
+    _remove_finished_scratches()
+    scratch = MEMORY_DIR / f"{SCRATCH_PREFIX}{os.getpid()}"
+    scratch.mkdir(mode=0o700)
+    env["TMPDIR"] = str(scratch)
+    print(f"+ TMPDIR={scratch} (temporary files in memory, removed after a passing run)")
+    return scratch
+
+
+def _memory_has_room() -> bool:
+    try:
+        mounts = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
+        meminfo = Path("/proc/meminfo").read_text(encoding="utf-8").splitlines()
+        room = os.statvfs(MEMORY_DIR)
+    except OSError:  # not Linux, or no /dev/shm
+        return False
+    tmpfs = any(line.split()[1:3] == [str(MEMORY_DIR), "tmpfs"] for line in mounts)
+    available = [
+        int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:")
+    ]
+    free = min([room.f_bavail * room.f_frsize, *available])
+    return tmpfs and bool(available) and os.access(MEMORY_DIR, os.W_OK) and free >= SCRATCH_NEEDS
+
+
+def _remove_finished_scratches() -> None:
+    """Earlier runs' folders whose run has ended (a failed run's is kept until the next run)."""
+    for old in MEMORY_DIR.glob(f"{SCRATCH_PREFIX}*"):
+        pid = old.name.removeprefix(SCRATCH_PREFIX)
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def release_scratch(scratch: Path, kept: bool) -> None:
+    if kept:
+        print(f"The failed run's temporary files stay in {scratch} (in memory) until the next")
+        print(f"run of dev.py test; free them sooner with: rm -rf {scratch}")
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def fast_env() -> dict[str, str]:

@@ -298,7 +298,7 @@ def run_pytest(cmd: list[str], env: dict[str, str]) -> int:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
     if scratch is not None:
-        release_scratch(scratch, kept=code != 0)
+        release_scratch(scratch, kept=code not in (0, 5))  # 5: no test ran
     return code
 
 
@@ -365,8 +365,8 @@ def _running(pid: int) -> bool:
 
 def release_scratch(scratch: Path, kept: bool) -> None:
     if kept:
-        print(f"The failed run's temporary files stay in {scratch} (in memory) until the next")
-        print(f"run of dev.py test; free them sooner with: rm -rf {scratch}")
+        print(f"The failed run's temporary files are kept, in memory, in {scratch}")
+        print(f"(the next `dev.py test` removes them; to free them now: rm -rf {scratch})")
     else:
         shutil.rmtree(scratch, ignore_errors=True)
 

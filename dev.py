@@ -295,7 +295,7 @@ def run_pytest(cmd: list[str], env: dict[str, str]) -> int:
         code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
     except BaseException:  # interrupted: nothing to inspect, give the memory back
         if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+            release_scratch(scratch, kept=False)
         raise
     if scratch is not None:
         release_scratch(scratch, kept=code not in (0, 5))  # 5: no test ran
@@ -334,15 +334,13 @@ def _memory_has_room() -> bool:
     try:
         mounts = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
         meminfo = Path("/proc/meminfo").read_text(encoding="utf-8").splitlines()
-        room = os.statvfs(MEMORY_DIR)
+        space = os.statvfs(MEMORY_DIR)
     except OSError:  # not Linux, or no /dev/shm
         return False
     tmpfs = any(line.split()[1:3] == [str(MEMORY_DIR), "tmpfs"] for line in mounts)
-    available = [
-        int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:")
-    ]
-    free = min([room.f_bavail * room.f_frsize, *available])
-    return tmpfs and bool(available) and os.access(MEMORY_DIR, os.W_OK) and free >= SCRATCH_NEEDS
+    memory = next((int(x.split()[1]) * 1024 for x in meminfo if x.startswith("MemAvailable:")), 0)
+    room = min(memory, space.f_bavail * space.f_frsize)
+    return tmpfs and os.access(MEMORY_DIR, os.W_OK) and room >= SCRATCH_NEEDS
 
 
 def _remove_finished_scratches() -> None:
@@ -358,8 +356,8 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
-        return True
+    except PermissionError:  # another user's process: running
+        pass
     return True
 
 

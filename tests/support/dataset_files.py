@@ -10,10 +10,8 @@ from __future__ import annotations
 import ast
 import contextlib
 import csv
-import importlib.util
 import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from support.helpers import ROOT, git
+from support.helpers import ROOT, git, load_by_path
 from support.shared import shared_build
 from support.workspace_api_helpers import commit_all, copy_template_files
 
@@ -32,12 +30,7 @@ V1, V2 = "v1.0.0", "v1.1.0"
 
 def load_datasets(name: str) -> Any:
     """``extensions/datasets.py`` executed by path as a module called ``name``."""
-    spec = importlib.util.spec_from_file_location(name, EXTENSION)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_by_path(name, EXTENSION)
 
 
 def dataset_template_repo(factory: pytest.TempPathFactory) -> Path:

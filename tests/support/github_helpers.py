@@ -6,7 +6,6 @@ Kept apart from ``helpers.py`` so the GitHub-project tests can grow without touc
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 import re
 import shlex
@@ -21,7 +20,7 @@ import pytest
 import tomlkit
 import yaml
 
-from support.helpers import Osmosis, git
+from support.helpers import Osmosis, git, load_by_path
 from support.template_repo import (
     SKILL_FRESH,
     SKILL_KEPT,
@@ -139,12 +138,7 @@ def with_bare_origin(workspace: Path, origin: Path) -> Path:
 
 def load_script(path: Path) -> ModuleType:
     """Import a rendered script as a fresh module (each test gets its own copy)."""
-    spec = importlib.util.spec_from_file_location(f"template_update_{id(path)}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
+    return load_by_path(f"template_update_{id(path)}", path)
 
 
 class GitHubRecorder:

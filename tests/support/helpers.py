@@ -7,6 +7,7 @@ something fixture scopes cannot give (for example a render inside a loop).
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import json
 import os
 import re
@@ -21,11 +22,26 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import copier
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_by_path(name: str, path: Path) -> ModuleType:
+    """``path`` executed as a fresh module called ``name``, as Copier loads the template's
+    extensions. It is registered in ``sys.modules`` while and after it runs: dataclasses look
+    their module up there while the file executes."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 TEMPLATE_DIR = ROOT / "template"
 
 #: Identity for every commit tests make, so no global git config is needed or touched.

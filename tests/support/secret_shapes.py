@@ -7,11 +7,9 @@ test_secrets.py). The values are built from pieces so no scanner mistakes this f
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
-ROOT = Path(__file__).resolve().parents[2]
+from support.helpers import ROOT, load_by_path
 
 #: (name, text holding a credential). At least 30, across every provider family in the table.
 R = "Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78St90"  # random-looking filler
@@ -76,7 +74,4 @@ SAFE = [
 
 
 def secrets_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tmpl_secrets", ROOT / "extensions/secrets.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_by_path("tmpl_secrets", ROOT / "extensions/secrets.py")

@@ -8,31 +8,22 @@ is tested on both sides of its boundary. No git, no Copier, no osmosis venv.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.helpers import ROOT, load_by_path
 
 from osmosis_workspace.checks.datasets import check
 from osmosis_workspace.checks.model import CheckContext
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "sk-proj-" + "Q7xZ" * 8  # shaped like an OpenAI project key
 GITHUB = "ghp_" + "a1B2" * 9
 
 
 def _load() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "contract_under_test", ROOT / "extensions" / "datasets.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_by_path("contract_under_test", ROOT / "extensions" / "datasets.py")
 
 
 ds = _load()

@@ -4,22 +4,17 @@ Moved from tests/integration/test_check_blind_spots.py (whose other tests check 
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
-from support.helpers import ROOT
+from support.helpers import ROOT, load_by_path
 
 
 def _template_datasets():
-    spec = importlib.util.spec_from_file_location("tmpl_datasets", ROOT / "extensions/datasets.py")
-    datasets = importlib.util.module_from_spec(spec)
-    sys.modules["tmpl_datasets"] = datasets  # its dataclasses look the module up
     try:
-        spec.loader.exec_module(datasets)
+        return load_by_path("tmpl_datasets", ROOT / "extensions/datasets.py")
     finally:
         del sys.modules["tmpl_datasets"]
-    return datasets
 
 
 def test_dataset_import_of_a_link_to_a_system_file(tmp_path: Path) -> None:

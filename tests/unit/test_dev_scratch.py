@@ -7,29 +7,20 @@ runs that have ended, never one whose run is still going.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from support.helpers import ROOT
+from support.helpers import ROOT, load_by_path
 
 #: Above the largest process id Linux hands out (pid_max is at most 2**22): never running.
 ENDED_PID = 2**22 + 1
 
 
-def load_dev() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dev_under_test", ROOT / "dev.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def dev() -> ModuleType:
-    return load_dev()
+    return load_by_path("dev_under_test", ROOT / "dev.py")
 
 
 def test_a_tmpdir_the_user_set_is_left_alone(dev: ModuleType) -> None:

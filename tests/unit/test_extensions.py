@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import re
-import sys
 import tomllib
 from types import ModuleType
 
@@ -15,17 +13,12 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from support.helpers import ROOT
+from support.helpers import ROOT, load_by_path
 
 
 def load_extension(name: str) -> ModuleType:
     """Load ``extensions/<name>.py`` by path, the way Copier's extension loader does."""
-    spec = importlib.util.spec_from_file_location(f"ext_{name}", ROOT / "extensions" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_by_path(f"ext_{name}", ROOT / "extensions" / f"{name}.py")
 
 
 ext = load_extension("osmosis_jinja")
